@@ -1,0 +1,82 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "understudy",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "understudy", targets: ["understudy"]),
+        .library(name: "UnderstudyCore", targets: ["UnderstudyCore"]),
+        .library(name: "UnderstudyServer", targets: ["UnderstudyServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // The domain: users, permissions, properties, validation, store protocols. Foundation only.
+        .target(name: "UnderstudyCore", swiftSettings: swiftSettings),
+        // API-token hashing (and, later, Connect JWT). No HTTP.
+        .target(
+            name: "UnderstudyAuth",
+            dependencies: [
+                "UnderstudyCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The embedded default store.
+        .target(
+            name: "UnderstudySQLite",
+            dependencies: [
+                "UnderstudyCore",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Jira's HTTP surface on Hummingbird.
+        .target(
+            name: "UnderstudyServer",
+            dependencies: [
+                "UnderstudyCore",
+                "UnderstudyAuth",
+                "UnderstudySQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "understudy",
+            dependencies: [
+                "UnderstudyServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "UnderstudyCoreTests", dependencies: ["UnderstudyCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "UnderstudySQLiteTests",
+            dependencies: ["UnderstudyCore", "UnderstudySQLite", "UnderstudyAuth"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "UnderstudyServerTests",
+            dependencies: [
+                "UnderstudyServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "UnderstudyCLITests", dependencies: ["understudy"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,49 @@
+import Crypto
+import Foundation
+
+/// API tokens: how they are made and how they are kept. Tokens are 192-bit random strings, so a
+/// fast keyed hash (HMAC-SHA256) is as safe at rest as a slow password hash and keeps Basic
+/// authentication off the slow path. The key is fixed so that a snapshot's hashes load anywhere.
+public enum APITokens {
+    private static let hashKeyBytes = Array("understudy api-token v1".utf8)
+    /// Every stored hash starts with this, so that a site file's hash is recognisable as one.
+    public static let hashPrefix = "hmac-sha256:"
+
+    /// The stored form of a token.
+    public static func hash(_ token: String) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Array(token.utf8), using: SymmetricKey(data: hashKeyBytes))
+        return hashPrefix + hex(code)
+    }
+
+    /// Whether `token` is one of the tokens whose hashes are `hashes`, compared in constant time.
+    public static func matches(_ token: String, hashes: [String]) -> Bool {
+        let candidate = Array(hash(token).utf8)
+        var found = false
+        for stored in hashes {
+            let storedBytes = Array(stored.utf8)
+            guard storedBytes.count == candidate.count else { continue }
+            var difference: UInt8 = 0
+            for index in storedBytes.indices { difference |= storedBytes[index] ^ candidate[index] }
+            if difference == 0 { found = true }
+        }
+        return found
+    }
+
+    /// A new random API token, in the style of Atlassian's (`ATATT3x…`).
+    public static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+        let body = (0..<32).map { _ in alphabet[Int(generator.next(upperBound: UInt8(alphabet.count)))] }
+        return "ATATT3x" + String(body)
+    }
+
+    static func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var output: [UInt8] = []
+        for byte in bytes {
+            output.append(digits[Int(byte >> 4)])
+            output.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+}

@@ -1,0 +1,136 @@
+/// A store that keeps everything in process memory: `--database :memory:` and fast tests.
+public actor InMemorySiteStore: SiteStore {
+    private var usersById: [String: User] = [:]
+    private var accountIdByEmail: [String: String] = [:]
+    private var appsByKey: [String: ConnectApp] = [:]
+    private var userProperties: [String: [String: PropertyValue]] = [:]
+    private var appProperties: [String: [String: PropertyValue]] = [:]
+
+    public init() {}
+
+    public func isEmpty() -> Bool { usersById.isEmpty }
+
+    public func user(accountId: String) -> User? { usersById[accountId] }
+
+    public func user(emailAddress: String) -> User? {
+        accountIdByEmail[emailAddress.lowercased()].flatMap { usersById[$0] }
+    }
+
+    public func app(key: String) -> ConnectApp? { appsByKey[key] }
+
+    public func app(clientKey: String) -> ConnectApp? {
+        appsByKey.values.first { $0.clientKey == clientKey }
+    }
+
+    public func addUser(_ user: User) throws {
+        guard usersById[user.accountId] == nil else { throw SiteStoreError.duplicateAccountId(user.accountId) }
+        if let email = user.emailAddress, accountIdByEmail[email.lowercased()] != nil {
+            throw SiteStoreError.duplicateEmailAddress(email)
+        }
+        insert(user)
+    }
+
+    public func addAPITokenHash(_ hash: String, emailAddress: String) throws -> User {
+        guard var user = user(emailAddress: emailAddress) else {
+            throw SiteStoreError.unknownEmailAddress(emailAddress)
+        }
+        user.apiTokenHashes.append(hash)
+        usersById[user.accountId] = user
+        return user
+    }
+
+    public func load(_ site: Site) throws {
+        // Check every invariant before changing anything, so a failed load changes nothing.
+        var emails = accountIdByEmail
+        for user in site.users + site.appUsers {
+            if let previous = usersById[user.accountId], let email = previous.emailAddress {
+                emails[email.lowercased()] = nil
+            }
+        }
+        for user in site.users + site.appUsers {
+            guard let email = user.emailAddress?.lowercased() else { continue }
+            if let owner = emails[email], owner != user.accountId {
+                throw SiteStoreError.duplicateEmailAddress(user.emailAddress!)
+            }
+            emails[email] = user.accountId
+        }
+        for app in site.apps {
+            if appsByKey.values.contains(where: { $0.clientKey == app.clientKey && $0.key != app.key }) {
+                throw SiteStoreError.duplicateClientKey(app.clientKey)
+            }
+            if let existing = usersById[app.accountId], existing.accountType != .app {
+                throw SiteStoreError.duplicateAccountId(app.accountId)
+            }
+        }
+        for user in site.users {
+            if let existing = usersById[user.accountId], existing.accountType == .app {
+                throw SiteStoreError.duplicateAccountId(user.accountId)
+            }
+        }
+
+        for user in site.users + site.appUsers {
+            var merged = user
+            if let previous = usersById[user.accountId] {
+                if let email = previous.emailAddress { accountIdByEmail[email.lowercased()] = nil }
+                merged.apiTokenHashes = previous.apiTokenHashes
+                for hash in user.apiTokenHashes where !merged.apiTokenHashes.contains(hash) {
+                    merged.apiTokenHashes.append(hash)
+                }
+            }
+            insert(merged)
+        }
+        for app in site.apps { appsByKey[app.key] = app }
+        for property in site.userProperties {
+            userProperties[property.accountId, default: [:]][property.key] = property.value
+        }
+        for property in site.appProperties {
+            appProperties[property.appKey, default: [:]][property.key] = property.value
+        }
+    }
+
+    private func insert(_ user: User) {
+        usersById[user.accountId] = user
+        if let email = user.emailAddress { accountIdByEmail[email.lowercased()] = user.accountId }
+    }
+
+    public func userPropertyKeys(accountId: String) -> [String] {
+        (userProperties[accountId]?.keys).map { $0.sorted(by: Self.byteOrder) } ?? []
+    }
+
+    public func userProperty(accountId: String, key: String) -> PropertyValue? {
+        userProperties[accountId]?[key]
+    }
+
+    public func setUserProperty(accountId: String, key: String, value: PropertyValue) throws -> WriteOutcome {
+        guard usersById[accountId] != nil else { throw SiteStoreError.unknownAccountId(accountId) }
+        return userProperties[accountId, default: [:]].updateValue(value, forKey: key) == nil ? .created : .updated
+    }
+
+    public func deleteUserProperty(accountId: String, key: String) -> Bool {
+        userProperties[accountId]?.removeValue(forKey: key) != nil
+    }
+
+    public func appPropertyKeys(appKey: String) -> [String] {
+        (appProperties[appKey]?.keys).map { $0.sorted(by: Self.byteOrder) } ?? []
+    }
+
+    public func appProperty(appKey: String, key: String) -> PropertyValue? {
+        appProperties[appKey]?[key]
+    }
+
+    public func setAppProperty(appKey: String, key: String, value: PropertyValue) throws -> WriteOutcome {
+        guard appsByKey[appKey] != nil else { throw SiteStoreError.unknownAppKey(appKey) }
+        return appProperties[appKey, default: [:]].updateValue(value, forKey: key) == nil ? .created : .updated
+    }
+
+    public func deleteAppProperty(appKey: String, key: String) -> Bool {
+        appProperties[appKey]?.removeValue(forKey: key) != nil
+    }
+
+    public func close() {}
+
+    /// Keys sort by their UTF-8 bytes, as SQLite's BINARY collation does, so every store agrees.
+    static func byteOrder(_ lhs: String, _ rhs: String) -> Bool {
+        lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
+    }
+}

@@ -1,0 +1,59 @@
+/// Where a site's users, apps and properties live. Every store (in memory, SQLite, later
+/// PostgreSQL) passes the same conformance suite, so the HTTP layer cannot tell them apart.
+///
+/// Writes are atomic: a method that throws has changed nothing.
+public protocol SiteStore: Sendable {
+    /// Whether the store holds no users at all (a new database, before any seed).
+    func isEmpty() async throws -> Bool
+
+    func user(accountId: String) async throws -> User?
+    /// Looks a user up by e-mail address, ignoring ASCII case as Jira does.
+    func user(emailAddress: String) async throws -> User?
+    func app(key: String) async throws -> ConnectApp?
+    /// The app whose installation has this clientKey, if any.
+    func app(clientKey: String) async throws -> ConnectApp?
+
+    /// Adds a person. Throws `SiteStoreError.duplicateAccountId` or `.duplicateEmailAddress`.
+    func addUser(_ user: User) async throws
+    /// Adds an API-token hash to the user with this e-mail; throws `.unknownEmailAddress`.
+    func addAPITokenHash(_ hash: String, emailAddress: String) async throws -> User
+    /// Upserts a whole site file in one transaction (by accountId, app key and property key).
+    func load(_ site: Site) async throws
+
+    /// The keys of a user's properties, sorted by key.
+    func userPropertyKeys(accountId: String) async throws -> [String]
+    func userProperty(accountId: String, key: String) async throws -> PropertyValue?
+    func setUserProperty(accountId: String, key: String, value: PropertyValue) async throws -> WriteOutcome
+    /// Removes a property; `false` when it was not set.
+    func deleteUserProperty(accountId: String, key: String) async throws -> Bool
+
+    /// The keys of an app's properties, sorted by key.
+    func appPropertyKeys(appKey: String) async throws -> [String]
+    func appProperty(appKey: String, key: String) async throws -> PropertyValue?
+    func setAppProperty(appKey: String, key: String, value: PropertyValue) async throws -> WriteOutcome
+    func deleteAppProperty(appKey: String, key: String) async throws -> Bool
+
+    /// Releases the store's resources (closes the database cleanly).
+    func close() async throws
+}
+
+/// A write the store refused because it would break an invariant.
+public enum SiteStoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    case duplicateAccountId(String)
+    case duplicateEmailAddress(String)
+    case duplicateClientKey(String)
+    case unknownEmailAddress(String)
+    case unknownAccountId(String)
+    case unknownAppKey(String)
+
+    public var description: String {
+        switch self {
+        case .duplicateAccountId(let id): "a user with accountId \"\(id)\" already exists"
+        case .duplicateEmailAddress(let email): "a user with e-mail address \"\(email)\" already exists"
+        case .duplicateClientKey(let key): "another app already has clientKey \"\(key)\""
+        case .unknownEmailAddress(let email): "no user has the e-mail address \"\(email)\""
+        case .unknownAccountId(let id): "no user has accountId \"\(id)\""
+        case .unknownAppKey(let key): "no app has key \"\(key)\""
+        }
+    }
+}

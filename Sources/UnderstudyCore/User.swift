@@ -1,0 +1,54 @@
+/// Whether an account belongs to a person or to an installed app, as Jira's `accountType` says.
+public enum AccountType: String, Sendable, Hashable, Codable {
+    case atlassian
+    case app
+}
+
+/// A Jira Cloud account: a person who signs in with e-mail and API token, or an app's user.
+public struct User: Sendable, Hashable {
+    /// The longest `accountId` Jira accepts.
+    public static let maximumAccountIdLength = 128
+
+    public var accountId: String
+    public var accountType: AccountType
+    /// `nil` for app users, which have no e-mail address.
+    public var emailAddress: String?
+    public var displayName: String
+    public var active: Bool
+    public var timeZone: String
+    public var locale: String
+    /// Group names, in the order they were given; they decide the global permissions.
+    public var groups: [String]
+    /// Hashes of the user's API tokens (see `APITokenHasher`); tokens are never kept in clear.
+    public var apiTokenHashes: [String]
+    /// The admin-UI ("Edit Jira properties") string properties: a store of their own that no REST
+    /// endpoint returns.
+    public var legacyProperties: [String: String]
+
+    public init(
+        accountId: String,
+        accountType: AccountType = .atlassian,
+        emailAddress: String?,
+        displayName: String,
+        active: Bool = true,
+        timeZone: String = "UTC",
+        locale: String = "en_US",
+        groups: [String] = [],
+        apiTokenHashes: [String] = [],
+        legacyProperties: [String: String] = [:]
+    ) {
+        self.accountId = accountId
+        self.accountType = accountType
+        self.emailAddress = emailAddress
+        self.displayName = displayName
+        self.active = active
+        self.timeZone = timeZone
+        self.locale = locale
+        self.groups = groups
+        self.apiTokenHashes = apiTokenHashes
+        self.legacyProperties = legacyProperties
+    }
+
+    /// The global permissions this user's groups grant.
+    public var permissions: GlobalPermissions { GlobalPermissions(groups: groups) }
+}

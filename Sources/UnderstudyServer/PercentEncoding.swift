@@ -1,0 +1,98 @@
+/// Percent-decoding and -encoding of URL parts, strict about malformed input.
+enum PercentEncoding {
+    /// Why a path or query could not be decoded.
+    struct DecodingError: Error, Equatable {
+        let text: String
+    }
+
+    /// Decodes `%XX` escapes (and, for a query, `+` as a space) and checks the result is UTF-8.
+    static func decode(_ text: Substring, plusIsSpace: Bool) throws(DecodingError) -> String {
+        let utf8 = text.utf8
+        // Fast path: nothing to decode.
+        if !utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }) {
+            return String(text)
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count)
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            if byte == UInt8(ascii: "%") {
+                let first = utf8.index(after: index)
+                guard first != utf8.endIndex, let high = hexValue(utf8[first]) else { throw DecodingError(text: String(text)) }
+                let second = utf8.index(after: first)
+                guard second != utf8.endIndex, let low = hexValue(utf8[second]) else { throw DecodingError(text: String(text)) }
+                bytes.append(high << 4 | low)
+                index = utf8.index(after: second)
+            } else {
+                bytes.append(plusIsSpace && byte == UInt8(ascii: "+") ? 0x20 : byte)
+                index = utf8.index(after: index)
+            }
+        }
+        guard let decoded = String(validating: bytes, as: UTF8.self) else { throw DecodingError(text: String(text)) }
+        return decoded
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// Encodes every byte except RFC 3986's unreserved characters and those in `alsoLiteral`.
+    static func encode(_ text: String, alsoLiteral: Set<UInt8> = []) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            if isUnreserved(byte) || alsoLiteral.contains(byte) {
+                output.append(byte)
+            } else {
+                output.append(UInt8(ascii: "%"))
+                output.append(hex[Int(byte >> 4)])
+                output.append(hex[Int(byte & 0x0F)])
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+            UInt8(ascii: "~"):
+            true
+        default: false
+        }
+    }
+}
+
+/// The query string of a request, form-decoded as a servlet container decodes it.
+struct QueryParameters {
+    private(set) var pairs: [(name: String, value: String)] = []
+
+    init(_ query: Substring?) throws(PercentEncoding.DecodingError) {
+        guard let query, !query.isEmpty else { return }
+        for part in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let name: Substring
+            let value: Substring
+            if let equals = part.firstIndex(of: "=") {
+                name = part[..<equals]
+                value = part[part.index(after: equals)...]
+            } else {
+                name = part
+                value = ""
+            }
+            pairs.append(
+                (try PercentEncoding.decode(name, plusIsSpace: true), try PercentEncoding.decode(value, plusIsSpace: true)))
+        }
+    }
+
+    /// The first value of `name`, if the query has it.
+    subscript(name: String) -> String? {
+        pairs.first { $0.name == name }?.value
+    }
+}

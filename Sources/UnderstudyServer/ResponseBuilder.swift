@@ -1,0 +1,82 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import UnderstudyCore
+
+/// Builds Jira's responses with the headers every response carries (spec 1).
+struct ResponseBuilder {
+    static let jsonContentType = "application/json;charset=UTF-8"
+    static let neverCache = "no-cache, no-store, no-transform"
+    static let explainHeader = HTTPField.Name("X-Understudy-Explain")!
+    static let requestIdHeader = HTTPField.Name("X-AREQUESTID")!
+    static let accountIdHeader = HTTPField.Name("X-AAccountId")!
+    static let loginReasonHeader = HTTPField.Name("X-Seraph-LoginReason")!
+
+    let requestId: String
+    let explain: Bool
+    var callerAccountId: String?
+    var neverCache = false
+    var authenticationFailed = false
+    /// Set when the request body was not read to its end: the connection must not be reused.
+    var closeConnection = false
+
+    func json(_ status: HTTPResponse.Status = .ok, _ text: String, explanation: String? = nil) -> Response {
+        var headers = baseHeaders(explanation: explanation)
+        headers[.contentType] = Self.jsonContentType
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    func json(_ status: HTTPResponse.Status = .ok, _ value: JSONValue, explanation: String? = nil) -> Response {
+        json(status, value.jsonText, explanation: explanation)
+    }
+
+    func empty(_ status: HTTPResponse.Status) -> Response {
+        Response(status: status, headers: baseHeaders(explanation: nil))
+    }
+
+    func failure(_ failure: JiraFailure) -> Response {
+        var headers = baseHeaders(explanation: failure.explanation)
+        headers.append(contentsOf: failure.headers)
+        switch failure.body {
+        case .empty:
+            return Response(status: failure.status, headers: headers)
+        case .errorCollection(let messages, let errors):
+            headers[.contentType] = Self.jsonContentType
+            let body = JSONValue.object([
+                JSONMember("errorMessages", .array(messages.map(JSONValue.string))),
+                JSONMember("errors", .object(errors.map { JSONMember($0.0, .string($0.1)) })),
+            ])
+            return Response(
+                status: failure.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.jsonText)))
+        }
+    }
+
+    private func baseHeaders(explanation: String?) -> HTTPFields {
+        var headers = HTTPFields()
+        headers[Self.requestIdHeader] = requestId
+        if let callerAccountId { headers[Self.accountIdHeader] = callerAccountId }
+        if neverCache { headers[.cacheControl] = Self.neverCache }
+        if authenticationFailed { headers[Self.loginReasonHeader] = "AUTHENTICATED_FAILED" }
+        if closeConnection { headers[.connection] = "close" }
+        if explain, let explanation { headers[Self.explainHeader] = Self.headerSafe(explanation) }
+        return headers
+    }
+
+    /// An explanation as an ASCII header value: other characters (and controls) become the
+    /// percent-encoding of their UTF-8 bytes.
+    static func headerSafe(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
+        let hex = Array("0123456789ABCDEF".utf8)
+        var output: [UInt8] = []
+        for byte in text.utf8 {
+            if byte >= 0x20 && byte < 0x7F {
+                output.append(byte)
+            } else {
+                output.append(UInt8(ascii: "%"))
+                output.append(hex[Int(byte >> 4)])
+                output.append(hex[Int(byte & 0x0F)])
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+}
