@@ -8,7 +8,7 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "understudy",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "understudy", targets: ["understudy"]),
         .library(name: "UnderstudyCore", targets: ["UnderstudyCore"]),
@@ -55,14 +55,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(
-            name: "understudy",
+        // The command line: subcommands that parse arguments and call library code.
+        .target(
+            name: "UnderstudyCLI",
             dependencies: [
                 "UnderstudyServer",
+                "UnderstudyCore",
+                "UnderstudyAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(name: "understudy", dependencies: ["UnderstudyCLI"], swiftSettings: swiftSettings),
         .testTarget(name: "UnderstudyCoreTests", dependencies: ["UnderstudyCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "UnderstudySQLiteTests",
@@ -77,6 +82,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "UnderstudyCLITests", dependencies: ["understudy"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "UnderstudyCLITests", dependencies: ["UnderstudyCLI", "understudy"], swiftSettings: swiftSettings),
     ]
 )

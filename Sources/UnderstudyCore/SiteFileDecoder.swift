@@ -16,7 +16,7 @@ public struct SiteFileError: Error, Sendable, Equatable, CustomStringConvertible
 
 /// Reads a site file (spec 7) strictly: unknown fields, duplicates and malformed values are errors
 /// that name the JSON path.
-public struct SiteFileDecoder {
+public struct SiteFileDecoder: Sendable {
     /// Turns an API token given in clear into the hash that is stored.
     public var hashAPIToken: @Sendable (String) -> String
     /// Makes an accountId for an app that has none in the file.

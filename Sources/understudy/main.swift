@@ -1,1 +1,3 @@
-print("understudy")
+import UnderstudyCLI
+
+await UnderstudyCommand.start()

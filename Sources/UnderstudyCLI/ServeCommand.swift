@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import UnderstudyCore
+import UnderstudyServer
+
+/// `understudy serve`: runs a site until SIGINT or SIGTERM.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve a Jira Cloud site on a local port.",
+        discussion: """
+            With no --seed and an empty database, the site starts with demo users and an app, and \
+            prints their credentials. Stop it with Ctrl-C (SIGINT) or SIGTERM: requests in flight \
+            finish and the database is closed cleanly.
+            """
+    )
+
+    @Option(help: "The address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "The port to listen on (0 picks a free port).")
+    var port: Int = 8080
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: ArgumentHelp("A site file (JSON) to load before serving; loading it again is harmless.", valueName: "FILE"))
+    var seed: String?
+
+    @Option(help: ArgumentHelp("The base URL used in every self link (default http://HOST:PORT).", valueName: "URL"))
+    var baseURL: String?
+
+    @Flag(help: "Leave out the X-Understudy-Explain header (for shared instances).")
+    var noExplain = false
+
+    @Option(help: "The log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, not \(port).") }
+        if let baseURL, !(baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://")) {
+            throw ValidationError("--base-url must start with http:// or https://, not '\(baseURL)'.")
+        }
+    }
+
+    func run() async throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "understudy")
+        await reportingFailures {
+            // A bad site file is found before the database is touched or the port is bound.
+            let site = try seed.map(SiteSetup.readSiteFile)
+            let store = try await SiteSetup.openStore(database: database.database)
+            do {
+                if let site, let seed {
+                    try await SiteSetup.load(site, into: store, file: seed)
+                    say("Loaded site file \(seed): \(site.users.count) users, \(site.apps.count) apps.")
+                } else if try await store.isEmpty() {
+                    try await store.load(SiteSetup.demoSite())
+                    printDemoCredentials()
+                }
+                let configuration = ServerConfiguration(
+                    host: host, port: port, baseURL: baseURL, explain: !noExplain)
+                let base = configuration.baseURL
+                let app = buildApplication(configuration: configuration, store: store, logger: logger) { boundPort in
+                    let url = baseURL == nil ? "http://\(host):\(boundPort)" : base
+                    say("Understudy is listening on \(url)")
+                }
+                try await app.runService()
+            } catch {
+                try? await store.close()
+                throw error
+            }
+            try await store.close()
+        }
+    }
+
+    private func printDemoCredentials() {
+        say("Loaded the demo site. Credentials (e-mail, API token, accountId):")
+        for credential in DemoSite.credentials {
+            say("  \(credential.emailAddress)  \(credential.apiToken)  \(credential.accountId)  (\(credential.role))")
+        }
+        say(
+            "  Connect app \(DemoSite.app.key): clientKey \(DemoSite.app.clientKey), sharedSecret \(DemoSite.app.sharedSecret)"
+        )
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import UnderstudyServer
+
+/// `understudy`: a local stand-in for Jira Cloud's users, user properties and app data.
+public struct UnderstudyCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "understudy",
+        abstract: "A local stand-in for Jira Cloud's REST API for users and user properties.",
+        discussion: """
+            Start a site with `understudy serve` and point any Jira client at the URL it prints. \
+            Users, apps and properties live in an SQLite file (--database, default understudy.sqlite).
+            """,
+        subcommands: [ServeCommand.self, SeedCommand.self, UserCommand.self, TokenCommand.self]
+    )
+
+    public init() {}
+}
+
+/// The `--database` option every command shares.
+struct DatabaseOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The SQLite file that holds the site (created if missing, WAL mode), or :memory: to keep everything in memory.",
+            valueName: "PATH"))
+    var database: String = "understudy.sqlite"
+}
+
+/// Prints a one-line error and ends the process with `code`.
+func fail(_ message: String, code: Int32) -> Never {
+    FileHandle.standardError.write(Data("understudy: error: \(message)\n".utf8))
+    exit(code)
+}
+
+/// Runs `body`, turning any failure into one line on standard error and a non-zero exit.
+func reportingFailures<T>(_ body: () async throws -> T) async -> T {
+    do {
+        return try await body()
+    } catch let failure as SiteSetup.Failure {
+        fail(failure.description, code: failure.exitCode)
+    } catch {
+        fail("\(error)", code: 1)
+    }
+}
+
+/// Writes a line to standard output at once (unbuffered), so that a process reading our output
+/// sees the credentials and the URL as soon as they are printed.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+extension UnderstudyCommand {
+    /// The process entry point: parses the command line and runs the chosen subcommand.
+    public static func start() async {
+        await main()
+    }
+}

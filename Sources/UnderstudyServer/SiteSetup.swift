@@ -1,0 +1,118 @@
+import Foundation
+import Logging
+import UnderstudyAuth
+import UnderstudyCore
+import UnderstudySQLite
+
+/// Opening a store and filling it: what `serve`, `seed`, `user add` and the tests share.
+public enum SiteSetup {
+    /// A problem to report in one line, with the process exit status it deserves.
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        /// 2 for a bad site file, 1 for everything else.
+        public let exitCode: Int32
+
+        public init(description: String, exitCode: Int32) {
+            self.description = description
+            self.exitCode = exitCode
+        }
+    }
+
+    /// Opens the store named by `--database`: `:memory:` or the path of an SQLite file.
+    public static func openStore(database: String, logger: Logger = Logger(label: "understudy.store")) async throws
+        -> any SiteStore
+    {
+        if database == ":memory:" { return InMemorySiteStore() }
+        if database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") {
+            throw Failure(
+                description: "PostgreSQL databases are not supported by this version of Understudy; use an SQLite file path or :memory:",
+                exitCode: 1)
+        }
+        do {
+            return try await SQLiteSiteStore.open(path: database, logger: logger)
+        } catch let error as SQLiteSiteStore.OpenError {
+            throw Failure(description: error.description, exitCode: 1)
+        }
+    }
+
+    /// The decoder every site file goes through, hashing tokens given in clear.
+    public static let decoder = SiteFileDecoder(hashAPIToken: APITokens.hash)
+
+    /// Reads and checks a site file; nothing is loaded from a file with errors.
+    public static func readSiteFile(_ path: String) throws -> Site {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Failure(description: "\(path): cannot read the site file (missing or unreadable)", exitCode: 2)
+        }
+        do {
+            return try decoder.decode(data, file: path)
+        } catch {
+            throw Failure(description: error.description, exitCode: 2)
+        }
+    }
+
+    /// Loads a site into a store in one transaction; a conflict with stored data changes nothing.
+    public static func load(_ site: Site, into store: any SiteStore, file: String) async throws {
+        do {
+            try await store.load(site)
+        } catch let error as SiteStoreError {
+            throw Failure(description: "\(file): cannot load: \(error)", exitCode: 2)
+        }
+    }
+
+    /// The built-in demo site, loaded when `serve` starts on an empty database without `--seed`.
+    public static func demoSite() -> Site {
+        // The demo file is part of the program; a failure here is a programming error.
+        try! decoder.decode(Array(DemoSite.json.utf8), file: "built-in demo site")
+    }
+}
+
+/// The demo site: a site admin, a user with Jira access and admin-UI properties, a user without
+/// Jira access, and one Connect app. Its tokens are printed at start so the README's examples work.
+public enum DemoSite {
+    public struct Credential: Sendable {
+        public let emailAddress: String
+        public let apiToken: String
+        public let accountId: String
+        public let role: String
+    }
+
+    public static let credentials: [Credential] = [
+        Credential(emailAddress: "ada@example.com", apiToken: "ada-demo-token", accountId: "557058:ada", role: "site admin"),
+        Credential(
+            emailAddress: "bob@example.com", apiToken: "bob-demo-token", accountId: "557058:bob",
+            role: "Jira user, with admin-UI properties"),
+        Credential(
+            emailAddress: "cara@example.com", apiToken: "cara-demo-token", accountId: "557058:cara",
+            role: "no Jira access"),
+    ]
+
+    public static let app = (
+        key: "com.example.tour", clientKey: "jira:0b0c6e1e-tour", sharedSecret: "tour-shared-secret-0123456789abcdef"
+    )
+
+    static let json = """
+        {
+          "users": [
+            {"accountId": "557058:ada", "emailAddress": "ada@example.com", "displayName": "Ada Admin",
+             "apiTokens": ["ada-demo-token"], "groups": ["site-admins", "jira-software-users"],
+             "timeZone": "Europe/London", "locale": "en_GB"},
+            {"accountId": "557058:bob", "emailAddress": "bob@example.com", "displayName": "Bob Builder",
+             "apiTokens": ["bob-demo-token"], "groups": ["jira-software-users"],
+             "legacyProperties": {"slackhandle": "@bob", "team": "platform"}},
+            {"accountId": "557058:cara", "emailAddress": "cara@example.com", "displayName": "Cara (no Jira access)",
+             "apiTokens": ["cara-demo-token"], "groups": []}
+          ],
+          "apps": [
+            {"key": "com.example.tour", "name": "Product Tour", "clientKey": "jira:0b0c6e1e-tour",
+             "sharedSecret": "tour-shared-secret-0123456789abcdef", "scopes": ["READ", "WRITE", "DELETE"],
+             "accountId": "557058:app-tour"}
+          ],
+          "userProperties": [
+            {"accountId": "557058:bob", "key": "tour.progress", "value": {"step": 2, "done": false}}
+          ],
+          "appProperties": [
+            {"appKey": "com.example.tour", "key": "settings", "value": {"enabled": true}}
+          ]
+        }
+        """
+}
