@@ -7,6 +7,11 @@ public struct JSONParser {
         public let offset: Int
         public let reason: String
         public var description: String { "\(reason) at byte \(offset)" }
+
+        public init(offset: Int, reason: String) {
+            self.offset = offset
+            self.reason = reason
+        }
     }
 
     /// Nesting deeper than this is refused, so hostile input cannot exhaust the stack.

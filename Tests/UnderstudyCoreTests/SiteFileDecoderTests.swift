@@ -1,0 +1,93 @@
+import Testing
+import UnderstudyCore
+
+/// A developer writes a site file by hand; every mistake must be named with its place in the file.
+@Suite("Site files")
+struct SiteFileDecoderTests {
+    let decoder = SiteFileDecoder(hashAPIToken: { "hash(\($0))" })
+
+    func decode(_ text: String) throws(SiteFileError) -> Site {
+        try decoder.decode(Array(text.utf8), file: "site.json")
+    }
+
+    @Test("The spec's example loads with its defaults")
+    func specExample() throws {
+        let site = try decode(
+            """
+            {"users": [
+               {"accountId": "557058:ada", "emailAddress": "ada@example.com", "displayName": "Ada Admin",
+                "apiTokens": ["ada-token"], "groups": ["site-admins", "jira-software-users"],
+                "timeZone": "Europe/London", "locale": "en_GB", "legacyProperties": {"slackhandle": "@ada"}},
+               {"accountId": "557058:cara", "emailAddress": "cara@example.com", "displayName": "Cara",
+                "apiTokenHashes": ["hmac-sha256:00"], "groups": [], "active": false}],
+             "apps": [{"key": "com.example.tour", "name": "Product Tour", "clientKey": "jira:1",
+                "sharedSecret": "s", "scopes": ["READ", "write"]}],
+             "userProperties": [{"accountId": "557058:ada", "key": "tour.progress", "value": {"step": 2, "done": false}}],
+             "appProperties": [{"appKey": "com.example.tour", "key": "settings", "value": [1, "two"]}]}
+            """)
+        let ada = try #require(site.users.first)
+        #expect(ada.apiTokenHashes == ["hash(ada-token)"])
+        #expect(ada.legacyProperties == ["slackhandle": "@ada"])
+        #expect(ada.timeZone == "Europe/London")
+        let cara = site.users[1]
+        #expect(cara.active == false && cara.timeZone == "UTC" && cara.locale == "en_US")
+        #expect(cara.apiTokenHashes == ["hmac-sha256:00"])
+        let app = try #require(site.apps.first)
+        #expect(app.scopes == [.read, .write])
+        #expect(app.accountId == "557058:app-com.example.tour", "an app without accountId gets one")
+        let appUser = try #require(site.appUsers.first)
+        #expect(appUser.accountType == .app && appUser.emailAddress == nil && appUser.displayName == "Product Tour")
+        #expect(appUser.groups == ConnectApp.defaultGroups)
+        #expect(site.userProperties.first?.value.jsonText == "{\"step\":2,\"done\":false}")
+        #expect(site.appProperties.first?.value.jsonText == "[1,\"two\"]")
+    }
+
+    @Test(
+        "Mistakes are named with file, JSON path and problem",
+        arguments: [
+            ("{\"user\": []}", "$", "unknown field \"user\" (allowed: users, apps, userProperties, appProperties)"),
+            ("[]", "$", "expected an object, found an array"),
+            ("{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\", \"admin\": true}]}",
+             "$.users[0]",
+             "unknown field \"admin\" (allowed: accountId, emailAddress, displayName, apiTokens, apiTokenHashes, groups, active, timeZone, locale, legacyProperties)"),
+            ("{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\"}, {\"accountId\": \"a\", \"emailAddress\": \"b@x\", \"displayName\": \"B\"}]}",
+             "$.users[1].accountId", "duplicate accountId \"a\""),
+            ("{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\"}, {\"accountId\": \"b\", \"emailAddress\": \"A@X\", \"displayName\": \"B\"}]}",
+             "$.users[1].emailAddress", "duplicate e-mail address \"A@X\""),
+            ("{\"users\": [{\"accountId\": \"a\", \"displayName\": \"A\"}]}", "$.users[0].emailAddress", "is required"),
+            ("{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\", \"active\": \"yes\"}]}",
+             "$.users[0].active", "expected true or false, found a string"),
+            ("{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\", \"groups\": [1]}]}",
+             "$.users[0].groups[0]", "expected a string, found a number"),
+            ("{\"users\": [{\"accountId\": \"a\", \"accountId\": \"b\", \"emailAddress\": \"a@x\", \"displayName\": \"A\"}]}",
+             "$.users[0]", "the field \"accountId\" appears twice"),
+            ("{\"apps\": [{\"key\": \"k\", \"name\": \"N\", \"clientKey\": \"c\", \"sharedSecret\": \"s\", \"scopes\": [\"READ\", \"EVERYTHING\"]}]}",
+             "$.apps[0].scopes[1]", "unknown scope \"EVERYTHING\" (known: READ, WRITE, DELETE, PROJECT_ADMIN, ADMIN)"),
+            ("{\"userProperties\": [{\"accountId\": \"ghost\", \"key\": \"k\", \"value\": 1}]}",
+             "$.userProperties[0].accountId", "no user or app in this file has accountId \"ghost\""),
+            ("{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\"}], \"userProperties\": [{\"accountId\": \"a\", \"key\": \"k\"}]}",
+             "$.userProperties[0].value", "is required"),
+            ("{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\"}], \"userProperties\": [{\"accountId\": \"a\", \"key\": \"k\", \"value\": 1}, {\"accountId\": \"a\", \"key\": \"k\", \"value\": 2}]}",
+             "$.userProperties[1].key", "the property \"k\" of \"a\" is given twice"),
+            ("{\"users\": [", "$", "not valid JSON: expected a JSON value at byte 11"),
+        ])
+    func mistakes(text: String, path: String, problem: String) {
+        #expect(throws: SiteFileError(file: "site.json", path: path, problem: problem)) { try decode(text) }
+    }
+
+    @Test("Property keys and values obey the API's limits")
+    func limits() {
+        let longKey = String(repeating: "k", count: 256)
+        #expect(throws: SiteFileError.self) {
+            try decode(
+                "{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\"}], \"userProperties\": [{\"accountId\": \"a\", \"key\": \"\(longKey)\", \"value\": 1}]}"
+            )
+        }
+        let longValue = String(repeating: "v", count: 32768)
+        #expect(throws: SiteFileError.self) {
+            try decode(
+                "{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\"}], \"userProperties\": [{\"accountId\": \"a\", \"key\": \"k\", \"value\": \"\(longValue)\"}]}"
+            )
+        }
+    }
+}
