@@ -1,0 +1,205 @@
+import Foundation
+import Testing
+import UnderstudyCore
+import UnderstudySQLite
+
+/// The stores a site can live in. Every test of the conformance suite runs against each.
+enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case memory
+    case sqlite
+
+    var testDescription: String { rawValue }
+
+    /// A fresh, empty store, and a way to dispose of it.
+    func make() async throws -> (store: any SiteStore, cleanUp: @Sendable () async -> Void) {
+        switch self {
+        case .memory:
+            return (InMemorySiteStore(), {})
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let store = try await SQLiteSiteStore.open(path: directory.appendingPathComponent("site.sqlite").path)
+            return (store, {
+                try? await store.close()
+                try? FileManager.default.removeItem(at: directory)
+            })
+        }
+    }
+}
+
+/// A small site used across the suite.
+enum Fixture {
+    static let ada = User(
+        accountId: "557058:ada", emailAddress: "ada@example.com", displayName: "Ada", groups: ["site-admins"],
+        apiTokenHashes: ["h1"], legacyProperties: ["slackhandle": "@ada"])
+    static let bob = User(accountId: "557058:bob", emailAddress: "bob@example.com", displayName: "Bob", groups: ["jira-users"])
+    static let app = ConnectApp(
+        key: "com.example.tour", name: "Tour", clientKey: "jira:1", sharedSecret: "secret", scopes: [.read, .write],
+        accountId: "557058:app")
+    static let appUser = User(
+        accountId: "557058:app", accountType: .app, emailAddress: nil, displayName: "Tour", groups: ConnectApp.defaultGroups)
+    static let site = Site(
+        users: [ada, bob], apps: [app], appUsers: [appUser],
+        userProperties: [UserPropertyRecord(accountId: bob.accountId, key: "tour", value: PropertyValue(storedJSONText: "{\"step\":1}"))],
+        appProperties: [AppPropertyRecord(appKey: app.key, key: "settings", value: PropertyValue(storedJSONText: "true"))])
+}
+
+@Suite("Store conformance")
+struct StoreConformanceTests {
+    func withStore(_ kind: StoreKind, _ body: (any SiteStore) async throws -> Void) async throws {
+        let (store, cleanUp) = try await kind.make()
+        do {
+            try await body(store)
+        } catch {
+            await cleanUp()
+            throw error
+        }
+        await cleanUp()
+    }
+
+    @Test("A new store is empty; a loaded site reads back exactly", arguments: StoreKind.allCases)
+    func loadAndRead(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            #expect(try await store.isEmpty())
+            try await store.load(Fixture.site)
+            #expect(try await !store.isEmpty())
+            #expect(try await store.user(accountId: "557058:ada") == Fixture.ada)
+            #expect(try await store.user(emailAddress: "ADA@example.com") == Fixture.ada, "e-mail ignores case")
+            #expect(try await store.user(accountId: "557058:app") == Fixture.appUser)
+            #expect(try await store.app(key: "com.example.tour") == Fixture.app)
+            #expect(try await store.app(clientKey: "jira:1") == Fixture.app)
+            #expect(try await store.app(key: "jira:1") == nil)
+            #expect(try await store.userProperty(accountId: "557058:bob", key: "tour")?.jsonText == "{\"step\":1}")
+            #expect(try await store.appProperty(appKey: "com.example.tour", key: "settings")?.jsonText == "true")
+        }
+    }
+
+    @Test("Loading twice is idempotent and keeps tokens added in between", arguments: StoreKind.allCases)
+    func idempotentLoad(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await store.load(Fixture.site)
+            _ = try await store.addAPITokenHash("h2", emailAddress: "ada@example.com")
+            try await store.load(Fixture.site)
+            #expect(try await store.user(accountId: "557058:ada")?.apiTokenHashes == ["h1", "h2"])
+            #expect(try await store.userPropertyKeys(accountId: "557058:bob") == ["tour"])
+        }
+    }
+
+    @Test("PUT semantics: created, then updated; the value is replaced verbatim", arguments: StoreKind.allCases)
+    func setProperty(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await store.load(Fixture.site)
+            let first = PropertyValue(storedJSONText: " {\"a\" : [1, 2]} ")
+            #expect(try await store.setUserProperty(accountId: "557058:ada", key: "k", value: first) == .created)
+            #expect(try await store.userProperty(accountId: "557058:ada", key: "k") == first)
+            let second = PropertyValue(storedJSONText: "\"é😀\"")
+            #expect(try await store.setUserProperty(accountId: "557058:ada", key: "k", value: second) == .updated)
+            #expect(try await store.userProperty(accountId: "557058:ada", key: "k") == second)
+            #expect(try await store.deleteUserProperty(accountId: "557058:ada", key: "k"))
+            #expect(try await !store.deleteUserProperty(accountId: "557058:ada", key: "k"))
+            #expect(try await store.setUserProperty(accountId: "557058:ada", key: "k", value: first) == .created)
+        }
+    }
+
+    @Test("Keys list in byte order and belong to one user only", arguments: StoreKind.allCases)
+    func keyOrder(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await store.load(Fixture.site)
+            let value = PropertyValue(storedJSONText: "1")
+            for key in ["b", "a10", "B", "a1", "é", "z", "a"] {
+                _ = try await store.setUserProperty(accountId: "557058:ada", key: key, value: value)
+            }
+            #expect(try await store.userPropertyKeys(accountId: "557058:ada") == ["B", "a", "a1", "a10", "b", "z", "é"])
+            #expect(try await store.userPropertyKeys(accountId: "557058:bob") == ["tour"])
+            #expect(try await store.userPropertyKeys(accountId: "nobody") == [])
+        }
+    }
+
+    @Test("A property for an unknown user or app is refused", arguments: StoreKind.allCases)
+    func unknownOwner(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await store.load(Fixture.site)
+            let value = PropertyValue(storedJSONText: "1")
+            await #expect(throws: SiteStoreError.unknownAccountId("ghost")) {
+                try await store.setUserProperty(accountId: "ghost", key: "k", value: value)
+            }
+            await #expect(throws: SiteStoreError.unknownAppKey("ghost")) {
+                try await store.setAppProperty(appKey: "ghost", key: "k", value: value)
+            }
+        }
+    }
+
+    @Test("App properties: their own store, per app", arguments: StoreKind.allCases)
+    func appProperties(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await store.load(Fixture.site)
+            let value = PropertyValue(storedJSONText: "{}")
+            #expect(try await store.setAppProperty(appKey: "com.example.tour", key: "b", value: value) == .created)
+            #expect(try await store.setAppProperty(appKey: "com.example.tour", key: "b", value: value) == .updated)
+            #expect(try await store.appPropertyKeys(appKey: "com.example.tour") == ["b", "settings"])
+            #expect(try await store.deleteAppProperty(appKey: "com.example.tour", key: "b"))
+            #expect(try await !store.deleteAppProperty(appKey: "com.example.tour", key: "b"))
+            #expect(try await store.userPropertyKeys(accountId: "557058:app") == [], "app and user properties are apart")
+        }
+    }
+
+    @Test("Adding users keeps accountIds and e-mails unique", arguments: StoreKind.allCases)
+    func addUser(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await store.load(Fixture.site)
+            await #expect(throws: SiteStoreError.duplicateAccountId("557058:ada")) {
+                try await store.addUser(User(accountId: "557058:ada", emailAddress: "new@example.com", displayName: "N"))
+            }
+            await #expect(throws: SiteStoreError.duplicateEmailAddress("Ada@Example.com")) {
+                try await store.addUser(User(accountId: "new", emailAddress: "Ada@Example.com", displayName: "N"))
+            }
+            await #expect(throws: SiteStoreError.unknownEmailAddress("ghost@example.com")) {
+                try await store.addAPITokenHash("h", emailAddress: "ghost@example.com")
+            }
+            let carl = User(accountId: "new", emailAddress: "carl@example.com", displayName: "Carl", active: false)
+            try await store.addUser(carl)
+            #expect(try await store.user(emailAddress: "carl@example.com") == carl)
+        }
+    }
+
+    @Test("A load that conflicts with stored data changes nothing", arguments: StoreKind.allCases)
+    func failedLoadIsAtomic(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await store.load(Fixture.site)
+            let thief = User(accountId: "557058:eve", emailAddress: "ada@example.com", displayName: "Eve")
+            let extra = UserPropertyRecord(accountId: "557058:bob", key: "new", value: PropertyValue(storedJSONText: "1"))
+            let conflicting = Site(
+                users: [Fixture.bob, thief], userProperties: [extra])
+            await #expect(throws: SiteStoreError.duplicateEmailAddress("ada@example.com")) {
+                try await store.load(conflicting)
+            }
+            #expect(try await store.user(accountId: "557058:eve") == nil)
+            #expect(try await store.userPropertyKeys(accountId: "557058:bob") == ["tour"])
+            let otherApp = ConnectApp(
+                key: "other", name: "Other", clientKey: "jira:1", sharedSecret: "s", scopes: [], accountId: "557058:other")
+            let otherUser = User(accountId: "557058:other", accountType: .app, emailAddress: nil, displayName: "Other")
+            await #expect(throws: SiteStoreError.duplicateClientKey("jira:1")) {
+                try await store.load(Site(apps: [otherApp], appUsers: [otherUser]))
+            }
+            #expect(try await store.user(accountId: "557058:other") == nil)
+        }
+    }
+
+    @Test("Concurrent creations of one key give exactly one 'created'", arguments: StoreKind.allCases)
+    func concurrentCreate(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await store.load(Fixture.site)
+            let outcomes = try await withThrowingTaskGroup(of: WriteOutcome.self) { group in
+                for index in 0..<32 {
+                    group.addTask {
+                        try await store.setUserProperty(
+                            accountId: "557058:ada", key: "race", value: PropertyValue(storedJSONText: "\(index)"))
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 == .created }.count == 1)
+            #expect(outcomes.filter { $0 == .updated }.count == 31)
+        }
+    }
+}
