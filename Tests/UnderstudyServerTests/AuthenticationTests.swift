@@ -1,0 +1,71 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+/// Spec 5.1: e-mail and API token, and every way of getting them wrong.
+@Suite("Basic authentication")
+struct AuthenticationTests {
+    static let notAuthenticated = "You are not authenticated. Authentication required to perform this operation."
+
+    func expectRefused(
+        _ headers: HTTPFields, explanationContains fragment: String, seraph: Bool = true, uri: String = "/rest/api/3/myself"
+    ) async throws {
+        try await TestSite.test { client in
+            try await client.execute(uri: uri, method: .get, headers: headers) { response in
+                #expect(response.status == .unauthorized)
+                #expect(response.errorMessage == Self.notAuthenticated)
+                #expect(response.headers[.contentType] == "application/json;charset=UTF-8")
+                #expect(
+                    response.headers[HTTPField.Name("X-Seraph-LoginReason")!] == (seraph ? "AUTHENTICATED_FAILED" : nil))
+                #expect(response.headers[HTTPField.Name("X-AAccountId")!] == nil)
+                #expect(response.explanation?.contains(fragment) == true, "\(response.explanation ?? "none")")
+            }
+        }
+    }
+
+    @Test("No credentials: 401 with Jira's message, no Seraph header")
+    func noCredentials() async throws {
+        try await expectRefused([:], explanationContains: "no credentials", seraph: false)
+    }
+
+    @Test("The right token with another account's e-mail is refused, and the explanation says so")
+    func wrongEmail() async throws {
+        try await expectRefused(.basic("bob@example.com", "ada-token"), explanationContains: "not one of bob@example.com's tokens")
+    }
+
+    @Test("An e-mail nobody has is refused")
+    func unknownEmail() async throws {
+        try await expectRefused(.basic("eve@example.com", "ada-token"), explanationContains: "'eve@example.com'")
+    }
+
+    @Test("A deactivated user cannot sign in")
+    func inactive() async throws {
+        try await expectRefused(.basic("dave@example.com", "dave-token"), explanationContains: "deactivated")
+    }
+
+    @Test("Malformed Authorization headers are refused, not crashed on")
+    func malformed() async throws {
+        try await expectRefused([.authorization: "Basic !!!"], explanationContains: "not base64")
+        try await expectRefused(
+            [.authorization: "Basic " + Data("no-colon".utf8).base64EncodedString()], explanationContains: "not base64")
+        try await expectRefused([.authorization: "Basic"], explanationContains: "malformed")
+        try await expectRefused([.authorization: "Digest abc"], explanationContains: "'Digest'")
+    }
+
+    @Test("A jwt query parameter together with an Authorization header is refused")
+    func jwtAndHeader() async throws {
+        try await expectRefused(.ada, explanationContains: "one way only", uri: "/rest/api/3/myself?jwt=abc")
+    }
+
+    @Test("E-mail matching ignores case, as Jira does")
+    func emailCase() async throws {
+        try await TestSite.test { client in
+            try await client.execute(uri: "/rest/api/3/myself", method: .get, headers: .basic("ADA@Example.com", "ada-token")) {
+                response in
+                #expect(response.status == .ok)
+                #expect(response.headers[HTTPField.Name("X-AAccountId")!] == "557058:ada")
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+import UnderstudyCore
+import UnderstudyServer
+
+/// The site every contract test starts from: an admin, a Jira user with admin-UI properties, a
+/// user without Jira access, a deactivated user and one Connect app.
+enum TestSite {
+    static let baseURL = "https://understudy.test"
+
+    static let file = """
+        {"users": [
+           {"accountId": "557058:ada", "emailAddress": "ada@example.com", "displayName": "Ada Admin",
+            "apiTokens": ["ada-token"], "groups": ["site-admins", "jira-software-users"],
+            "timeZone": "Europe/London", "locale": "en_GB"},
+           {"accountId": "557058:bob", "emailAddress": "bob@example.com", "displayName": "Bob",
+            "apiTokens": ["bob-token"], "groups": ["jira-software-users"],
+            "legacyProperties": {"slackhandle": "@bob", "team": "blue"}},
+           {"accountId": "557058:cara", "emailAddress": "cara@example.com", "displayName": "Cara",
+            "apiTokens": ["cara-token"], "groups": []},
+           {"accountId": "557058:dave", "emailAddress": "dave@example.com", "displayName": "Dave",
+            "apiTokens": ["dave-token"], "groups": ["jira-software-users"], "active": false}],
+         "apps": [{"key": "com.example.tour", "name": "Product Tour", "clientKey": "jira:tour",
+            "sharedSecret": "tour-secret", "scopes": ["READ", "WRITE", "DELETE"], "accountId": "557058:app-tour"}],
+         "userProperties": [{"accountId": "557058:bob", "key": "tour.progress", "value": {"step": 2, "done": false}}]}
+        """
+
+    static func store() async throws -> InMemorySiteStore {
+        let store = InMemorySiteStore()
+        try await store.load(SiteSetup.decoder.decode(Array(file.utf8), file: "test site"))
+        return store
+    }
+
+    /// Runs `body` against a fresh site through Hummingbird's in-process router test client.
+    static func test(
+        explain: Bool = true, store: (any SiteStore)? = nil,
+        _ body: @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws {
+        let resolvedStore: any SiteStore
+        if let store { resolvedStore = store } else { resolvedStore = try await Self.store() }
+        let app = buildApplication(
+            configuration: ServerConfiguration(baseURL: baseURL, explain: explain), store: resolvedStore)
+        try await app.test(.router, body)
+    }
+}
+
+extension HTTPFields {
+    /// `Authorization: Basic base64(email:token)`.
+    static func basic(_ email: String, _ token: String) -> HTTPFields {
+        [.authorization: "Basic " + Data("\(email):\(token)".utf8).base64EncodedString()]
+    }
+
+    static let ada = basic("ada@example.com", "ada-token")
+    static let bob = basic("bob@example.com", "bob-token")
+    static let cara = basic("cara@example.com", "cara-token")
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+    var explanation: String? { headers[HTTPField.Name("X-Understudy-Explain")!] }
+
+    /// The body parsed as JSON.
+    func json() throws -> JSONValue { try JSONParser.parse(Array(body.readableBytesView)) }
+
+    /// The first of Jira's `errorMessages`.
+    var errorMessage: String? {
+        guard case .object(let members)? = try? json(),
+            case .array(let messages)? = members.first(where: { $0.name == "errorMessages" })?.value,
+            case .string(let first)? = messages.first
+        else { return nil }
+        return first
+    }
+}
+
+extension ByteBuffer {
+    init(text: String) { self.init(string: text) }
+}
+
+/// The member names of a JSON object, in order.
+func memberNames(_ value: JSONValue) -> [String] {
+    if case .object(let members) = value { return members.map(\.name) }
+    return []
+}
+
+func member(_ value: JSONValue, _ name: String) -> JSONValue? {
+    if case .object(let members) = value { return members.first { $0.name == name }?.value }
+    return nil
+}
