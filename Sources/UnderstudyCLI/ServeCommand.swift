@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import UnderstudyCore
 import UnderstudyServer
 
@@ -68,15 +69,23 @@ struct ServeCommand: AsyncParsableCommand {
                     host: host, port: port, baseURL: baseURL, explain: !noExplain)
                 let base = configuration.baseURL
                 let app = buildApplication(configuration: configuration, store: store, logger: logger) { boundPort in
-                    let url = baseURL == nil ? "http://\(host):\(boundPort)" : base
-                    say("Understudy is listening on \(url)")
+                    let hostInURL = host.contains(":") ? "[\(host)]" : host
+                    say("Understudy is listening on http://\(hostInURL):\(boundPort)")
+                    if baseURL != nil { say("Links (self) use the base URL \(base)") }
                 }
-                try await app.runService()
+                do {
+                    try await app.runService()
+                } catch let error as IOError where error.errnoCode == EADDRINUSE {
+                    throw SiteSetup.Failure(
+                        description: "cannot listen on \(host):\(port): the address is already in use (is another server running?)",
+                        exitCode: 1)
+                }
             } catch {
                 try? await store.close()
                 throw error
             }
             try await store.close()
+            logger.notice("Understudy stopped; the database is closed.")
         }
     }
 

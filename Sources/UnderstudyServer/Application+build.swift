@@ -8,14 +8,19 @@ public func buildApplication(
     configuration: ServerConfiguration, store: any SiteStore, logger: Logger = Logger(label: "understudy"),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let responder = UnderstudyResponder(configuration: configuration, store: store)
+    let address = SiteAddress(configuration)
+    let responder = UnderstudyResponder(configuration: configuration, address: address, store: store)
     return Application(
         responder: responder,
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: nil
         ),
-        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            address.serverIsListening(onPort: port)
+            await onServerRunning(port)
+        },
         logger: logger
     )
 }

@@ -4,7 +4,8 @@ import UnderstudyCore
 
 /// The JSON bodies of successful responses, with exactly the fields of Jira's published schemas.
 struct Representations {
-    let baseURL: String
+    let address: SiteAddress
+    private var baseURL: String { address.baseURL }
 
     /// Jira's `User` (spec 3).
     func user(_ user: User, version: String, expand: Set<String>) -> JSONValue {

@@ -4,6 +4,9 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// The site's base URL for every `self` link, without a trailing slash.
     public var baseURL: String
+    /// Whether `baseURL` was given (`--base-url`) rather than derived from host and port; a
+    /// derived one follows the port actually bound when `port` is 0.
+    public var baseURLIsExplicit: Bool
     /// Whether 4xx responses carry `X-Understudy-Explain` (off with `--no-explain`).
     public var explain: Bool
 
@@ -13,6 +16,30 @@ public struct ServerConfiguration: Sendable {
         var base = baseURL ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
+        self.baseURLIsExplicit = baseURL != nil
         self.explain = explain
+    }
+}
+
+import Synchronization
+
+/// The base URL in use, which for `--port 0` is known only once the server has bound its port.
+final class SiteAddress: Sendable {
+    private let current: Mutex<String>
+    private let configuration: ServerConfiguration
+
+    init(_ configuration: ServerConfiguration) {
+        self.configuration = configuration
+        self.current = Mutex(configuration.baseURL)
+    }
+
+    var baseURL: String { current.withLock { $0 } }
+
+    /// Called when the server listens; a derived base URL takes the bound port.
+    func serverIsListening(onPort port: Int) {
+        guard !configuration.baseURLIsExplicit else { return }
+        let bound = ServerConfiguration(
+            host: configuration.host, port: port, baseURL: nil, explain: configuration.explain)
+        current.withLock { $0 = bound.baseURL }
     }
 }

@@ -18,12 +18,12 @@ struct UnderstudyResponder: HTTPResponder {
     let representations: Representations
     let requestIds = RequestIdGenerator()
 
-    init(configuration: ServerConfiguration, store: any SiteStore) {
+    init(configuration: ServerConfiguration, address: SiteAddress, store: any SiteStore) {
         self.configuration = configuration
         self.store = store
         self.authenticator = Authenticator(store: store)
         self.userProperties = UserPropertyService(store: store)
-        self.representations = Representations(baseURL: configuration.baseURL)
+        self.representations = Representations(address: address)
     }
 
     func respond(to request: Request, context: Context) async throws -> Response {

@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+
+/// The command line as a new user meets it: help, mistakes, a seed file, a user and a server.
+@Suite("The understudy command", .serialized)
+struct CLITests {
+    static let siteFile = """
+        {"users": [{"accountId": "557058:ada", "emailAddress": "ada@example.com", "displayName": "Ada",
+                    "apiTokens": ["ada-token"], "groups": ["site-admins"]}],
+         "userProperties": [{"accountId": "557058:ada", "key": "seeded", "value": {"ok": true}}]}
+        """
+
+    @Test("--help names every command")
+    func help() throws {
+        let cli = try CLIProcess()
+        let result = try cli.run(["--help"])
+        #expect(result.status == 0)
+        for command in ["serve", "seed", "user", "token"] { #expect(result.standardOutput.contains(command)) }
+        let serve = try cli.run(["serve", "--help"])
+        for option in ["--host", "--port", "--database", "--seed", "--base-url", "--no-explain"] {
+            #expect(serve.standardOutput.contains(option), "\(option)")
+        }
+    }
+
+    @Test("Bad arguments give an error naming the problem and a non-zero exit")
+    func badArguments() throws {
+        let cli = try CLIProcess()
+        let port = try cli.run(["serve", "--port", "70000"])
+        #expect(port.status != 0)
+        #expect(port.standardError.contains("--port must be between 0 and 65535"))
+        let email = try cli.run(["user", "add", "--email", "nobody", "--name", "N"])
+        #expect(email.status != 0)
+        #expect(email.standardError.contains("--email must be an e-mail address"))
+        let unknown = try cli.run(["serve", "--colour"])
+        #expect(unknown.status != 0)
+        #expect(unknown.standardError.contains("--colour"))
+    }
+
+    @Test("A bad site file: one line naming file, JSON path and problem; exit 2; nothing loaded")
+    func badSeedFile() throws {
+        let cli = try CLIProcess()
+        let bad = try cli.write(
+            "bad.json",
+            """
+            {"users": [{"accountId": "a", "emailAddress": "a@example.com", "displayName": "A", "apiTokens": ["t"]},
+                       {"accountId": "a", "emailAddress": "b@example.com", "displayName": "B"}]}
+            """)
+        let result = try cli.run(["seed", bad, "--database", cli.path("site.sqlite")])
+        #expect(result.status == 2)
+        #expect(result.standardError == "understudy: error: \(bad): $.users[1].accountId: duplicate accountId \"a\"\n")
+        let served = try cli.run(["serve", "--seed", bad, "--database", cli.path("site.sqlite")])
+        #expect(served.status == 2, "serve exits before listening")
+        #expect(!served.standardOutput.contains("listening"))
+        let missing = try cli.run(["seed", cli.path("missing.json"), "--database", ":memory:"])
+        #expect(missing.status == 2)
+        #expect(missing.standardError.contains("missing.json: cannot read the site file"))
+    }
+
+    @Test("seed, user add and token create work on one database file, and seeding twice is harmless")
+    func seedAndUsers() throws {
+        let cli = try CLIProcess()
+        let site = try cli.write("site.json", Self.siteFile)
+        let database = cli.path("site.sqlite")
+        #expect(try cli.run(["seed", site, "--database", database]).status == 0)
+        #expect(try cli.run(["seed", site, "--database", database]).status == 0)
+        let added = try cli.run([
+            "user", "add", "--email", "grace@example.com", "--name", "Grace", "--groups", "jira-users,team-x", "--database",
+            database,
+        ])
+        #expect(added.status == 0)
+        #expect(added.standardOutput.contains("accountId: "))
+        #expect(added.standardOutput.contains("apiToken:  ATATT3x"))
+        let duplicate = try cli.run(["user", "add", "--email", "GRACE@example.com", "--name", "G2", "--database", database])
+        #expect(duplicate.status == 1)
+        #expect(duplicate.standardError.contains("already exists"))
+        let token = try cli.run(["token", "create", "--email", "ada@example.com", "--database", database])
+        #expect(token.status == 0)
+        #expect(token.standardOutput.contains("accountId: 557058:ada"))
+        let nobody = try cli.run(["token", "create", "--email", "nobody@example.com", "--database", database])
+        #expect(nobody.status == 1)
+        #expect(nobody.standardError.contains("no user has the e-mail address"))
+        let secrets = try Data(contentsOf: URL(fileURLWithPath: database))
+        #expect(secrets.range(of: Data("ada-token".utf8)) == nil, "tokens are stored only as hashes")
+    }
+
+    @Test("An unusable database path gives one line and exit 1")
+    func badDatabase() throws {
+        let cli = try CLIProcess()
+        let result = try cli.run(["seed", try cli.write("site.json", Self.siteFile), "--database", "/nonexistent/dir/x.sqlite"])
+        #expect(result.status == 1)
+        #expect(result.standardError.hasPrefix("understudy: error: cannot create the database file /nonexistent/dir/x.sqlite"))
+        let corrupt = try cli.write("corrupt.sqlite", String(repeating: "not a database ", count: 300))
+        let opened = try cli.run(["seed", cli.path("site.json"), "--database", corrupt])
+        #expect(opened.status == 1)
+        #expect(opened.standardError.split(separator: "\n").count == 1)
+    }
+
+    @Test("serve: demo site on an empty database, a real request, SIGTERM, and the data is still there")
+    func serveLive() async throws {
+        let cli = try CLIProcess()
+        let database = cli.path("site.sqlite")
+        let (server, printed) = try cli.serve(["--database", database])
+        #expect(printed.contains("ada@example.com  ada-demo-token  557058:ada"))
+        let put = try await http(
+            "PUT", "\(server.baseURL)/rest/api/3/user/properties/live?accountId=557058:bob", email: "bob@example.com",
+            token: "bob-demo-token", body: "{\"live\":true}")
+        #expect(put.status == 201)
+        let mistake = try await http(
+            "POST", "\(server.baseURL)/rest/api/3/user/properties/live?accountId=557058:bob", email: "bob@example.com",
+            token: "bob-demo-token", body: "{}")
+        #expect(mistake.status == 405)
+        #expect(mistake.headers["allow"] == "GET, PUT, DELETE")
+        #expect(server.stop() == 0)
+
+        let (again, printedAgain) = try cli.serve(["--database", database])
+        #expect(!printedAgain.contains("demo-token"), "the demo site is loaded only into an empty database")
+        let get = try await http(
+            "GET", "\(again.baseURL)/rest/api/2/user/properties/live?accountId=557058:bob", email: "ada@example.com",
+            token: "ada-demo-token")
+        #expect(get.status == 200)
+        #expect(get.body == "{\"key\":\"live\",\"value\":{\"live\":true}}")
+        let keys = try await http(
+            "GET", "\(again.baseURL)/rest/api/3/user/properties?accountId=557058:bob", email: "bob@example.com",
+            token: "bob-demo-token")
+        #expect(keys.body.contains("\"self\":\"\(again.baseURL)/rest/api/3/user/properties/live?accountId=557058:bob\""))
+        #expect(again.stop() == 0)
+    }
+
+    @Test("serve --seed --base-url --no-explain: the seeded site, links on the base URL, no explanations")
+    func serveSeeded() async throws {
+        let cli = try CLIProcess()
+        let site = try cli.write("site.json", Self.siteFile)
+        let (server, _) = try cli.serve([
+            "--database", ":memory:", "--seed", site, "--base-url", "https://jira.example.test/", "--no-explain",
+        ])
+        let myself = try await http("GET", "\(server.baseURL)/rest/api/3/myself", email: "ada@example.com", token: "ada-token")
+        #expect(myself.status == 200)
+        #expect(myself.body.contains("\"self\":\"https://jira.example.test/rest/api/3/user?accountId=557058:ada\""))
+        let refused = try await http("GET", "\(server.baseURL)/rest/api/3/myself", email: "ada@example.com", token: "nope")
+        #expect(refused.status == 401)
+        #expect(refused.headers["x-understudy-explain"] == nil)
+        #expect(server.stop() == 0)
+    }
+
+    @Test("A port already in use: one line and a non-zero exit")
+    func portInUse() async throws {
+        let cli = try CLIProcess()
+        let (server, _) = try cli.serve(["--database", ":memory:"])
+        let port = String(server.baseURL.split(separator: ":").last!)
+        let second = try cli.run(["serve", "--database", ":memory:", "--port", port])
+        #expect(second.status != 0)
+        #expect(second.standardError == "understudy: error: cannot listen on 127.0.0.1:\(port): the address is already in use (is another server running?)\n")
+        #expect(server.stop() == 0)
+    }
+}
