@@ -26,7 +26,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: ArgumentHelp("A site file (JSON) to load before serving; loading it again is harmless.", valueName: "FILE"))
+    @Option(
+        help: ArgumentHelp(
+            "A site file (JSON) to load before serving; loading it again is harmless.", valueName: "FILE"))
     var seed: String?
 
     @Option(help: ArgumentHelp("The base URL used in every self link (default http://HOST:PORT).", valueName: "URL"))
@@ -39,7 +41,9 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, not \(port).") }
+        guard (0...65535).contains(port) else {
+            throw ValidationError("--port must be between 0 and 65535, not \(port).")
+        }
         if let baseURL, !(baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://")) {
             throw ValidationError("--base-url must start with http:// or https://, not '\(baseURL)'.")
         }
@@ -77,7 +81,8 @@ struct ServeCommand: AsyncParsableCommand {
                     try await app.runService()
                 } catch let error as IOError where error.errnoCode == EADDRINUSE {
                     throw SiteSetup.Failure(
-                        description: "cannot listen on \(host):\(port): the address is already in use (is another server running?)",
+                        description:
+                            "cannot listen on \(host):\(port): the address is already in use (is another server running?)",
                         exitCode: 1)
                 }
             } catch {

@@ -9,7 +9,8 @@ struct SeedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seed",
         abstract: "Load a site file (users, apps, properties) into a database.",
-        discussion: "Loading upserts by accountId, app key and property key, so it can be repeated. A file with any error loads nothing."
+        discussion:
+            "Loading upserts by accountId, app key and property key, so it can be repeated. A file with any error loads nothing."
     )
 
     @Argument(help: ArgumentHelp("The site file (JSON).", valueName: "FILE"))
@@ -68,7 +69,9 @@ struct AddUserCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard email.contains("@") else { throw ValidationError("--email must be an e-mail address, not '\(email)'.") }
-        guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--name must not be empty.") }
+        guard !name.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ValidationError("--name must not be empty.")
+        }
         if let accountId, accountId.isEmpty || accountId.count > User.maximumAccountIdLength {
             throw ValidationError("--account-id must be 1 to \(User.maximumAccountIdLength) characters.")
         }
@@ -77,7 +80,9 @@ struct AddUserCommand: AsyncParsableCommand {
     func run() async throws {
         await reportingFailures {
             var groupList =
-                groups.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+                groups.map {
+                    $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                }
                 ?? ["jira-software-users"]
             if admin && !groupList.contains("site-admins") { groupList.append("site-admins") }
             let token = APITokens.generate()

@@ -151,7 +151,9 @@ private struct Reader {
         for (index, element) in try array(top["apps"], at: "$.apps").enumerated() {
             let path = "$.apps[\(index)]"
             let (app, appUser) = try self.app(element, at: path, decoder: decoder)
-            guard appKeys.insert(app.key).inserted else { throw error("\(path).key", "duplicate app key \"\(app.key)\"") }
+            guard appKeys.insert(app.key).inserted else {
+                throw error("\(path).key", "duplicate app key \"\(app.key)\"")
+            }
             guard clientKeys.insert(app.clientKey).inserted else {
                 throw error("\(path).clientKey", "duplicate clientKey \"\(app.clientKey)\"")
             }
@@ -219,7 +221,9 @@ private struct Reader {
             }
             for member in list {
                 guard case .string(let text) = member.value else {
-                    throw error("\(legacyPath).\(member.name)", "admin-UI properties are strings, found \(member.value.kindName)")
+                    throw error(
+                        "\(legacyPath).\(member.name)",
+                        "admin-UI properties are strings, found \(member.value.kindName)")
                 }
                 guard legacy.updateValue(text, forKey: member.name) == nil else {
                     throw error(legacyPath, "the field \"\(member.name)\" appears twice")
@@ -239,7 +243,8 @@ private struct Reader {
         )
     }
 
-    func app(_ value: JSONValue, at path: String, decoder: SiteFileDecoder) throws(SiteFileError) -> (ConnectApp, User) {
+    func app(_ value: JSONValue, at path: String, decoder: SiteFileDecoder) throws(SiteFileError) -> (ConnectApp, User)
+    {
         let fields = try members(
             value, at: path, allowed: ["key", "name", "clientKey", "sharedSecret", "scopes", "accountId", "groups"])
         let key = try nonEmptyString(fields["key"], at: "\(path).key")
@@ -255,7 +260,9 @@ private struct Reader {
             scopes.append(scope)
         }
         let accountId =
-            try fields["accountId"].map { value throws(SiteFileError) in try self.accountId(value, at: "\(path).accountId") }
+            try fields["accountId"].map { value throws(SiteFileError) in
+                try self.accountId(value, at: "\(path).accountId")
+            }
             ?? decoder.makeAppAccountId(key)
         let app = ConnectApp(
             key: key, name: name,

@@ -86,7 +86,9 @@ public struct UserPropertyService: Sendable {
     /// Steps 4–7: which user, body size, the user exists, the caller may touch their properties.
     private func authorize(caller: User, selector: AccountSelector, body: PropertyBody?) async throws -> User {
         let accountId = try selector.resolve()
-        if case .tooLong(let reportedBytes) = body { throw UserPropertyError.valueTooLong(reportedBytes: reportedBytes) }
+        if case .tooLong(let reportedBytes) = body {
+            throw UserPropertyError.valueTooLong(reportedBytes: reportedBytes)
+        }
         guard let owner = try await store.user(accountId: accountId) else {
             throw UserPropertyError.unknownUser(accountId: accountId)
         }

@@ -64,7 +64,8 @@ public final class SQLiteSiteStore: SiteStore {
         let manager = FileManager.default
         guard !manager.fileExists(atPath: path) else { return }
         guard manager.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-            throw OpenError(description: "cannot create the database file \(path): the directory is missing or not writable")
+            throw OpenError(
+                description: "cannot create the database file \(path): the directory is missing or not writable")
         }
     }
 
@@ -158,7 +159,8 @@ public final class SQLiteSiteStore: SiteStore {
 
     public func addUser(_ user: User) async throws {
         try await transaction { connection in
-            if try await !connection.query("SELECT 1 FROM users WHERE account_id = ?", [.text(user.accountId)]).isEmpty {
+            if try await !connection.query("SELECT 1 FROM users WHERE account_id = ?", [.text(user.accountId)]).isEmpty
+            {
                 throw SiteStoreError.duplicateAccountId(user.accountId)
             }
             if let email = user.emailAddress,
@@ -277,7 +279,9 @@ public final class SQLiteSiteStore: SiteStore {
             return try await writeLock.withLock {
                 try await Self.upsertUserProperty(accountId: accountId, key: key, value: value, on: writer)
             }
-        } catch let error as SQLiteError where error.reason == .constraintForeignKeyFailed || error.reason == .constraint {
+        } catch let error as SQLiteError
+            where error.reason == .constraintForeignKeyFailed || error.reason == .constraint
+        {
             throw SiteStoreError.unknownAccountId(accountId)
         }
     }
@@ -324,7 +328,9 @@ public final class SQLiteSiteStore: SiteStore {
             return try await writeLock.withLock {
                 try await Self.upsertAppProperty(appKey: appKey, key: key, value: value, on: writer)
             }
-        } catch let error as SQLiteError where error.reason == .constraintForeignKeyFailed || error.reason == .constraint {
+        } catch let error as SQLiteError
+            where error.reason == .constraintForeignKeyFailed || error.reason == .constraint
+        {
             throw SiteStoreError.unknownAppKey(appKey)
         }
     }
@@ -345,7 +351,8 @@ public final class SQLiteSiteStore: SiteStore {
 
     public func deleteAppProperty(appKey: String, key: String) async throws -> Bool {
         try await !write(
-            "DELETE FROM app_properties WHERE app_key = ? AND property_key = ? RETURNING 1", [.text(appKey), .text(key)]
+            "DELETE FROM app_properties WHERE app_key = ? AND property_key = ? RETURNING 1",
+            [.text(appKey), .text(key)]
         ).isEmpty
     }
 

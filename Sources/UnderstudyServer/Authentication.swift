@@ -20,14 +20,16 @@ struct Authenticator: Sendable {
             if jwtQueryParameter {
                 return .failed(
                     explanation:
-                        "Connect JWT authentication (the jwt query parameter) is not available on this Understudy version; authenticate with Basic e-mail:API-token.")
+                        "Connect JWT authentication (the jwt query parameter) is not available on this Understudy version; authenticate with Basic e-mail:API-token."
+                )
             }
             return .anonymous
         }
         if jwtQueryParameter {
             return .failed(
                 explanation:
-                    "The request carries a jwt query parameter and an Authorization header; send the credentials one way only.")
+                    "The request carries a jwt query parameter and an Authorization header; send the credentials one way only."
+            )
         }
         let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2 else {
@@ -38,14 +40,17 @@ struct Authenticator: Sendable {
         case "jwt":
             return .failed(
                 explanation:
-                    "Connect JWT authentication is not available on this Understudy version; authenticate with Basic e-mail:API-token.")
+                    "Connect JWT authentication is not available on this Understudy version; authenticate with Basic e-mail:API-token."
+            )
         case "bearer":
             return .failed(
                 explanation:
-                    "Bearer (OAuth 2.0) tokens are not supported by Understudy yet; authenticate with Basic e-mail:API-token.")
+                    "Bearer (OAuth 2.0) tokens are not supported by Understudy yet; authenticate with Basic e-mail:API-token."
+            )
         default:
             return .failed(
-                explanation: "The Authorization scheme '\(parts[0])' is not one Jira accepts here; use Basic e-mail:API-token.")
+                explanation:
+                    "The Authorization scheme '\(parts[0])' is not one Jira accepts here; use Basic e-mail:API-token.")
         }
     }
 
@@ -61,12 +66,14 @@ struct Authenticator: Sendable {
         guard let user = try await store.user(emailAddress: email) else {
             return .failed(
                 explanation:
-                    "No account on this site has the e-mail address '\(email)'; Basic auth takes the e-mail of the account that owns the API token.")
+                    "No account on this site has the e-mail address '\(email)'; Basic auth takes the e-mail of the account that owns the API token."
+            )
         }
         guard APITokens.matches(token, hashes: user.apiTokenHashes) else {
             return .failed(
                 explanation:
-                    "The API token is not one of \(email)'s tokens; check that the token belongs to this e-mail (a password is not accepted).")
+                    "The API token is not one of \(email)'s tokens; check that the token belongs to this e-mail (a password is not accepted)."
+            )
         }
         guard user.active else {
             return .failed(explanation: "The account \(email) is deactivated, and deactivated users cannot sign in.")

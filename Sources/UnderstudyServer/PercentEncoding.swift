@@ -19,9 +19,13 @@ enum PercentEncoding {
             let byte = utf8[index]
             if byte == UInt8(ascii: "%") {
                 let first = utf8.index(after: index)
-                guard first != utf8.endIndex, let high = hexValue(utf8[first]) else { throw DecodingError(text: String(text)) }
+                guard first != utf8.endIndex, let high = hexValue(utf8[first]) else {
+                    throw DecodingError(text: String(text))
+                }
                 let second = utf8.index(after: first)
-                guard second != utf8.endIndex, let low = hexValue(utf8[second]) else { throw DecodingError(text: String(text)) }
+                guard second != utf8.endIndex, let low = hexValue(utf8[second]) else {
+                    throw DecodingError(text: String(text))
+                }
                 bytes.append(high << 4 | low)
                 index = utf8.index(after: second)
             } else {
@@ -87,7 +91,10 @@ struct QueryParameters {
                 value = ""
             }
             pairs.append(
-                (try PercentEncoding.decode(name, plusIsSpace: true), try PercentEncoding.decode(value, plusIsSpace: true)))
+                (
+                    try PercentEncoding.decode(name, plusIsSpace: true),
+                    try PercentEncoding.decode(value, plusIsSpace: true)
+                ))
         }
     }
 

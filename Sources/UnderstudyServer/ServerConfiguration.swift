@@ -1,3 +1,5 @@
+import Synchronization
+
 /// How a server is set up: where it listens, what base URL its links carry, whether it explains.
 public struct ServerConfiguration: Sendable {
     public var host: String
@@ -20,8 +22,6 @@ public struct ServerConfiguration: Sendable {
         self.explain = explain
     }
 }
-
-import Synchronization
 
 /// The base URL in use, which for `--port 0` is known only once the server has bound its port.
 final class SiteAddress: Sendable {

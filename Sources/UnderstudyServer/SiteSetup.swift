@@ -25,7 +25,8 @@ public enum SiteSetup {
         if database == ":memory:" { return InMemorySiteStore() }
         if database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") {
             throw Failure(
-                description: "PostgreSQL databases are not supported by this version of Understudy; use an SQLite file path or :memory:",
+                description:
+                    "PostgreSQL databases are not supported by this version of Understudy; use an SQLite file path or :memory:",
                 exitCode: 1)
         }
         do {
@@ -77,7 +78,8 @@ public enum DemoSite {
     }
 
     public static let credentials: [Credential] = [
-        Credential(emailAddress: "ada@example.com", apiToken: "ada-demo-token", accountId: "557058:ada", role: "site admin"),
+        Credential(
+            emailAddress: "ada@example.com", apiToken: "ada-demo-token", accountId: "557058:ada", role: "site admin"),
         Credential(
             emailAddress: "bob@example.com", apiToken: "bob-demo-token", accountId: "557058:bob",
             role: "Jira user, with admin-UI properties"),

@@ -60,7 +60,8 @@ struct UnderstudyResponder: HTTPResponder {
         var metadata: Logger.Metadata = [
             "request.id": "\(builder.requestId)",
             "status": "\(response.status.code)",
-            "duration_us": "\(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)",
+            "duration_us":
+                "\(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)",
         ]
         if let caller = builder.callerAccountId { metadata["caller"] = "\(caller)" }
         if let explanation { metadata["explanation"] = "\(explanation)" }
@@ -178,14 +179,17 @@ struct UnderstudyResponder: HTTPResponder {
 
     private func user(query: QueryParameters, version: String, builder: ResponseBuilder) async throws -> Response {
         let selector = AccountSelector(
-            accountId: query["accountId"], removedParameter: query["username"] != nil ? "username" : query["key"] != nil ? "key" : nil)
+            accountId: query["accountId"],
+            removedParameter: query["username"] != nil ? "username" : query["key"] != nil ? "key" : nil)
         guard let accountId = selector.accountId else {
             throw (selector.removedParameter.map(UserPropertyError.unsupportedParameter) ?? .accountIdMissing).failure
         }
         guard let user = try await store.user(accountId: accountId) else {
             throw JiraFailure(
                 .notFound, message: "The user with accountId '\(accountId)' does not exist.",
-                explanation: "No account on this site has accountId '\(accountId)'; check for a typo or a user from another site.")
+                explanation:
+                    "No account on this site has accountId '\(accountId)'; check for a typo or a user from another site."
+            )
         }
         return builder.json(.ok, representations.user(user, version: version, expand: Self.expansions(query["expand"])))
     }
@@ -207,7 +211,8 @@ struct UnderstudyResponder: HTTPResponder {
             throw JiraFailure(
                 .badRequest, message: "The property key is not valid.",
                 explanation:
-                    "The property key in the path has a malformed percent-escape or is not UTF-8; percent-encode the key's UTF-8 bytes (e.g. a space as %20).")
+                    "The property key in the path has a malformed percent-escape or is not UTF-8; percent-encode the key's UTF-8 bytes (e.g. a space as %20)."
+            )
         }
     }
 

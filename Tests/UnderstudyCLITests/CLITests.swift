@@ -64,13 +64,16 @@ struct CLITests {
         #expect(try cli.run(["seed", site, "--database", database]).status == 0)
         #expect(try cli.run(["seed", site, "--database", database]).status == 0)
         let added = try cli.run([
-            "user", "add", "--email", "grace@example.com", "--name", "Grace", "--groups", "jira-users,team-x", "--database",
+            "user", "add", "--email", "grace@example.com", "--name", "Grace", "--groups", "jira-users,team-x",
+            "--database",
             database,
         ])
         #expect(added.status == 0)
         #expect(added.standardOutput.contains("accountId: "))
         #expect(added.standardOutput.contains("apiToken:  ATATT3x"))
-        let duplicate = try cli.run(["user", "add", "--email", "GRACE@example.com", "--name", "G2", "--database", database])
+        let duplicate = try cli.run([
+            "user", "add", "--email", "GRACE@example.com", "--name", "G2", "--database", database,
+        ])
         #expect(duplicate.status == 1)
         #expect(duplicate.standardError.contains("already exists"))
         let token = try cli.run(["token", "create", "--email", "ada@example.com", "--database", database])
@@ -86,9 +89,13 @@ struct CLITests {
     @Test("An unusable database path gives one line and exit 1")
     func badDatabase() throws {
         let cli = try CLIProcess()
-        let result = try cli.run(["seed", try cli.write("site.json", Self.siteFile), "--database", "/nonexistent/dir/x.sqlite"])
+        let result = try cli.run([
+            "seed", try cli.write("site.json", Self.siteFile), "--database", "/nonexistent/dir/x.sqlite",
+        ])
         #expect(result.status == 1)
-        #expect(result.standardError.hasPrefix("understudy: error: cannot create the database file /nonexistent/dir/x.sqlite"))
+        #expect(
+            result.standardError.hasPrefix(
+                "understudy: error: cannot create the database file /nonexistent/dir/x.sqlite"))
         let corrupt = try cli.write("corrupt.sqlite", String(repeating: "not a database ", count: 300))
         let opened = try cli.run(["seed", cli.path("site.json"), "--database", corrupt])
         #expect(opened.status == 1)
@@ -122,7 +129,8 @@ struct CLITests {
         let keys = try await http(
             "GET", "\(again.baseURL)/rest/api/3/user/properties?accountId=557058:bob", email: "bob@example.com",
             token: "bob-demo-token")
-        #expect(keys.body.contains("\"self\":\"\(again.baseURL)/rest/api/3/user/properties/live?accountId=557058:bob\""))
+        #expect(
+            keys.body.contains("\"self\":\"\(again.baseURL)/rest/api/3/user/properties/live?accountId=557058:bob\""))
         #expect(again.stop() == 0)
     }
 
@@ -133,10 +141,12 @@ struct CLITests {
         let (server, _) = try cli.serve([
             "--database", ":memory:", "--seed", site, "--base-url", "https://jira.example.test/", "--no-explain",
         ])
-        let myself = try await http("GET", "\(server.baseURL)/rest/api/3/myself", email: "ada@example.com", token: "ada-token")
+        let myself = try await http(
+            "GET", "\(server.baseURL)/rest/api/3/myself", email: "ada@example.com", token: "ada-token")
         #expect(myself.status == 200)
         #expect(myself.body.contains("\"self\":\"https://jira.example.test/rest/api/3/user?accountId=557058:ada\""))
-        let refused = try await http("GET", "\(server.baseURL)/rest/api/3/myself", email: "ada@example.com", token: "nope")
+        let refused = try await http(
+            "GET", "\(server.baseURL)/rest/api/3/myself", email: "ada@example.com", token: "nope")
         #expect(refused.status == 401)
         #expect(refused.headers["x-understudy-explain"] == nil)
         #expect(server.stop() == 0)
@@ -149,7 +159,10 @@ struct CLITests {
         let port = String(server.baseURL.split(separator: ":").last!)
         let second = try cli.run(["serve", "--database", ":memory:", "--port", port])
         #expect(second.status != 0)
-        #expect(second.standardError == "understudy: error: cannot listen on 127.0.0.1:\(port): the address is already in use (is another server running?)\n")
+        #expect(
+            second.standardError
+                == "understudy: error: cannot listen on 127.0.0.1:\(port): the address is already in use (is another server running?)\n"
+        )
         #expect(server.stop() == 0)
     }
 }

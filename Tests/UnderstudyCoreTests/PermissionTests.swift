@@ -24,11 +24,13 @@ struct PermissionTests {
 
     static let admin = User(accountId: "admin", emailAddress: "a@x", displayName: "A", groups: ["site-admins"])
     static let member = User(accountId: "member", emailAddress: "m@x", displayName: "M", groups: ["jira-users"])
-    static let outsider = User(accountId: "outsider", emailAddress: "o@x", displayName: "O", groups: ["confluence-users"])
+    static let outsider = User(
+        accountId: "outsider", emailAddress: "o@x", displayName: "O", groups: ["confluence-users"])
     static let appUser = User(
         accountId: "app", accountType: .app, emailAddress: nil, displayName: "App", groups: ConnectApp.defaultGroups)
     static let bareAppUser = User(
-        accountId: "bare-app", accountType: .app, emailAddress: nil, displayName: "App", groups: ["jira-software-users"])
+        accountId: "bare-app", accountType: .app, emailAddress: nil, displayName: "App", groups: ["jira-software-users"]
+    )
 
     @Test(
         "Who may use whose properties",

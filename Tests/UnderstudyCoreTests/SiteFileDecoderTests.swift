@@ -47,28 +47,48 @@ struct SiteFileDecoderTests {
         arguments: [
             ("{\"user\": []}", "$", "unknown field \"user\" (allowed: users, apps, userProperties, appProperties)"),
             ("[]", "$", "expected an object, found an array"),
-            ("{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\", \"admin\": true}]}",
-             "$.users[0]",
-             "unknown field \"admin\" (allowed: accountId, emailAddress, displayName, apiTokens, apiTokenHashes, groups, active, timeZone, locale, legacyProperties)"),
-            ("{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\"}, {\"accountId\": \"a\", \"emailAddress\": \"b@x\", \"displayName\": \"B\"}]}",
-             "$.users[1].accountId", "duplicate accountId \"a\""),
-            ("{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\"}, {\"accountId\": \"b\", \"emailAddress\": \"A@X\", \"displayName\": \"B\"}]}",
-             "$.users[1].emailAddress", "duplicate e-mail address \"A@X\""),
+            (
+                "{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\", \"admin\": true}]}",
+                "$.users[0]",
+                "unknown field \"admin\" (allowed: accountId, emailAddress, displayName, apiTokens, apiTokenHashes, groups, active, timeZone, locale, legacyProperties)"
+            ),
+            (
+                "{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\"}, {\"accountId\": \"a\", \"emailAddress\": \"b@x\", \"displayName\": \"B\"}]}",
+                "$.users[1].accountId", "duplicate accountId \"a\""
+            ),
+            (
+                "{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\"}, {\"accountId\": \"b\", \"emailAddress\": \"A@X\", \"displayName\": \"B\"}]}",
+                "$.users[1].emailAddress", "duplicate e-mail address \"A@X\""
+            ),
             ("{\"users\": [{\"accountId\": \"a\", \"displayName\": \"A\"}]}", "$.users[0].emailAddress", "is required"),
-            ("{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\", \"active\": \"yes\"}]}",
-             "$.users[0].active", "expected true or false, found a string"),
-            ("{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\", \"groups\": [1]}]}",
-             "$.users[0].groups[0]", "expected a string, found a number"),
-            ("{\"users\": [{\"accountId\": \"a\", \"accountId\": \"b\", \"emailAddress\": \"a@x\", \"displayName\": \"A\"}]}",
-             "$.users[0]", "the field \"accountId\" appears twice"),
-            ("{\"apps\": [{\"key\": \"k\", \"name\": \"N\", \"clientKey\": \"c\", \"sharedSecret\": \"s\", \"scopes\": [\"READ\", \"EVERYTHING\"]}]}",
-             "$.apps[0].scopes[1]", "unknown scope \"EVERYTHING\" (known: READ, WRITE, DELETE, PROJECT_ADMIN, ADMIN)"),
-            ("{\"userProperties\": [{\"accountId\": \"ghost\", \"key\": \"k\", \"value\": 1}]}",
-             "$.userProperties[0].accountId", "no user or app in this file has accountId \"ghost\""),
-            ("{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\"}], \"userProperties\": [{\"accountId\": \"a\", \"key\": \"k\"}]}",
-             "$.userProperties[0].value", "is required"),
-            ("{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\"}], \"userProperties\": [{\"accountId\": \"a\", \"key\": \"k\", \"value\": 1}, {\"accountId\": \"a\", \"key\": \"k\", \"value\": 2}]}",
-             "$.userProperties[1].key", "the property \"k\" of \"a\" is given twice"),
+            (
+                "{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\", \"active\": \"yes\"}]}",
+                "$.users[0].active", "expected true or false, found a string"
+            ),
+            (
+                "{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\", \"groups\": [1]}]}",
+                "$.users[0].groups[0]", "expected a string, found a number"
+            ),
+            (
+                "{\"users\": [{\"accountId\": \"a\", \"accountId\": \"b\", \"emailAddress\": \"a@x\", \"displayName\": \"A\"}]}",
+                "$.users[0]", "the field \"accountId\" appears twice"
+            ),
+            (
+                "{\"apps\": [{\"key\": \"k\", \"name\": \"N\", \"clientKey\": \"c\", \"sharedSecret\": \"s\", \"scopes\": [\"READ\", \"EVERYTHING\"]}]}",
+                "$.apps[0].scopes[1]", "unknown scope \"EVERYTHING\" (known: READ, WRITE, DELETE, PROJECT_ADMIN, ADMIN)"
+            ),
+            (
+                "{\"userProperties\": [{\"accountId\": \"ghost\", \"key\": \"k\", \"value\": 1}]}",
+                "$.userProperties[0].accountId", "no user or app in this file has accountId \"ghost\""
+            ),
+            (
+                "{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\"}], \"userProperties\": [{\"accountId\": \"a\", \"key\": \"k\"}]}",
+                "$.userProperties[0].value", "is required"
+            ),
+            (
+                "{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\"}], \"userProperties\": [{\"accountId\": \"a\", \"key\": \"k\", \"value\": 1}, {\"accountId\": \"a\", \"key\": \"k\", \"value\": 2}]}",
+                "$.userProperties[1].key", "the property \"k\" of \"a\" is given twice"
+            ),
             ("{\"users\": [", "$", "not valid JSON: expected a JSON value at byte 11"),
         ])
     func mistakes(text: String, path: String, problem: String) {

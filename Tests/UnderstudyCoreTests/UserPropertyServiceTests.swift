@@ -26,10 +26,12 @@ struct UserPropertyServiceTests {
                 body: .tooLong(reportedBytes: 40000))
         }
         await #expect(throws: UserPropertyError.unsupportedParameter("userKey")) {
-            try await service.keys(caller: Self.admin, selector: AccountSelector(accountId: nil, removedParameter: "userKey"))
+            try await service.keys(
+                caller: Self.admin, selector: AccountSelector(accountId: nil, removedParameter: "userKey"))
         }
         await #expect(throws: UserPropertyError.accountIdTooLong(129)) {
-            try await service.keys(caller: Self.admin, selector: AccountSelector(accountId: String(repeating: "x", count: 129)))
+            try await service.keys(
+                caller: Self.admin, selector: AccountSelector(accountId: String(repeating: "x", count: 129)))
         }
     }
 
@@ -60,18 +62,22 @@ struct UserPropertyServiceTests {
         let longKey = String(repeating: "k", count: 300)
         let selector = AccountSelector(accountId: "member")
         await #expect(throws: UserPropertyError.emptyValue) {
-            try await service.set(caller: Self.member, selector: selector, key: longKey, body: .complete(Array("  ".utf8)))
+            try await service.set(
+                caller: Self.member, selector: selector, key: longKey, body: .complete(Array("  ".utf8)))
         }
         await #expect(throws: UserPropertyError.self) {
-            try await service.set(caller: Self.member, selector: selector, key: longKey, body: .complete(Array("{".utf8)))
+            try await service.set(
+                caller: Self.member, selector: selector, key: longKey, body: .complete(Array("{".utf8)))
         }
         await #expect(throws: UserPropertyError.keyTooLong(300)) {
-            try await service.set(caller: Self.member, selector: selector, key: longKey, body: .complete(Array("1".utf8)))
+            try await service.set(
+                caller: Self.member, selector: selector, key: longKey, body: .complete(Array("1".utf8)))
         }
         // 255 UTF-16 code units is the limit: an emoji counts twice.
         let emojiKey = String(repeating: "😀", count: 128)
         await #expect(throws: UserPropertyError.keyTooLong(256)) {
-            try await service.set(caller: Self.member, selector: selector, key: emojiKey, body: .complete(Array("1".utf8)))
+            try await service.set(
+                caller: Self.member, selector: selector, key: emojiKey, body: .complete(Array("1".utf8)))
         }
     }
 

@@ -17,7 +17,8 @@ struct SQLiteFileTests {
         let path = try temporaryPath()
         let store = try await SQLiteSiteStore.open(path: path)
         try await store.load(Fixture.site)
-        _ = try await store.setUserProperty(accountId: "557058:ada", key: "k", value: PropertyValue(storedJSONText: "[1]"))
+        _ = try await store.setUserProperty(
+            accountId: "557058:ada", key: "k", value: PropertyValue(storedJSONText: "[1]"))
         try await store.close()
 
         let attributes = try FileManager.default.attributesOfItem(atPath: path)

@@ -16,13 +16,17 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
         case .memory:
             return (InMemorySiteStore(), {})
         case .sqlite:
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-\(UUID().uuidString)")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "understudy-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let store = try await SQLiteSiteStore.open(path: directory.appendingPathComponent("site.sqlite").path)
-            return (store, {
-                try? await store.close()
-                try? FileManager.default.removeItem(at: directory)
-            })
+            return (
+                store,
+                {
+                    try? await store.close()
+                    try? FileManager.default.removeItem(at: directory)
+                }
+            )
         }
     }
 }
@@ -32,16 +36,23 @@ enum Fixture {
     static let ada = User(
         accountId: "557058:ada", emailAddress: "ada@example.com", displayName: "Ada", groups: ["site-admins"],
         apiTokenHashes: ["h1"], legacyProperties: ["slackhandle": "@ada"])
-    static let bob = User(accountId: "557058:bob", emailAddress: "bob@example.com", displayName: "Bob", groups: ["jira-users"])
+    static let bob = User(
+        accountId: "557058:bob", emailAddress: "bob@example.com", displayName: "Bob", groups: ["jira-users"])
     static let app = ConnectApp(
         key: "com.example.tour", name: "Tour", clientKey: "jira:1", sharedSecret: "secret", scopes: [.read, .write],
         accountId: "557058:app")
     static let appUser = User(
-        accountId: "557058:app", accountType: .app, emailAddress: nil, displayName: "Tour", groups: ConnectApp.defaultGroups)
+        accountId: "557058:app", accountType: .app, emailAddress: nil, displayName: "Tour",
+        groups: ConnectApp.defaultGroups)
     static let site = Site(
         users: [ada, bob], apps: [app], appUsers: [appUser],
-        userProperties: [UserPropertyRecord(accountId: bob.accountId, key: "tour", value: PropertyValue(storedJSONText: "{\"step\":1}"))],
-        appProperties: [AppPropertyRecord(appKey: app.key, key: "settings", value: PropertyValue(storedJSONText: "true"))])
+        userProperties: [
+            UserPropertyRecord(
+                accountId: bob.accountId, key: "tour", value: PropertyValue(storedJSONText: "{\"step\":1}"))
+        ],
+        appProperties: [
+            AppPropertyRecord(appKey: app.key, key: "settings", value: PropertyValue(storedJSONText: "true"))
+        ])
 }
 
 @Suite("Store conformance")
@@ -109,7 +120,8 @@ struct StoreConformanceTests {
             for key in ["b", "a10", "B", "a1", "é", "z", "a"] {
                 _ = try await store.setUserProperty(accountId: "557058:ada", key: key, value: value)
             }
-            #expect(try await store.userPropertyKeys(accountId: "557058:ada") == ["B", "a", "a1", "a10", "b", "z", "é"])
+            #expect(
+                try await store.userPropertyKeys(accountId: "557058:ada") == ["B", "a", "a1", "a10", "b", "z", "é"])
             #expect(try await store.userPropertyKeys(accountId: "557058:bob") == ["tour"])
             #expect(try await store.userPropertyKeys(accountId: "nobody") == [])
         }
@@ -139,7 +151,8 @@ struct StoreConformanceTests {
             #expect(try await store.appPropertyKeys(appKey: "com.example.tour") == ["b", "settings"])
             #expect(try await store.deleteAppProperty(appKey: "com.example.tour", key: "b"))
             #expect(try await !store.deleteAppProperty(appKey: "com.example.tour", key: "b"))
-            #expect(try await store.userPropertyKeys(accountId: "557058:app") == [], "app and user properties are apart")
+            #expect(
+                try await store.userPropertyKeys(accountId: "557058:app") == [], "app and user properties are apart")
         }
     }
 
@@ -148,7 +161,8 @@ struct StoreConformanceTests {
         try await withStore(kind) { store in
             try await store.load(Fixture.site)
             await #expect(throws: SiteStoreError.duplicateAccountId("557058:ada")) {
-                try await store.addUser(User(accountId: "557058:ada", emailAddress: "new@example.com", displayName: "N"))
+                try await store.addUser(
+                    User(accountId: "557058:ada", emailAddress: "new@example.com", displayName: "N"))
             }
             await #expect(throws: SiteStoreError.duplicateEmailAddress("Ada@Example.com")) {
                 try await store.addUser(User(accountId: "new", emailAddress: "Ada@Example.com", displayName: "N"))
@@ -167,7 +181,8 @@ struct StoreConformanceTests {
         try await withStore(kind) { store in
             try await store.load(Fixture.site)
             let thief = User(accountId: "557058:eve", emailAddress: "ada@example.com", displayName: "Eve")
-            let extra = UserPropertyRecord(accountId: "557058:bob", key: "new", value: PropertyValue(storedJSONText: "1"))
+            let extra = UserPropertyRecord(
+                accountId: "557058:bob", key: "new", value: PropertyValue(storedJSONText: "1"))
             let conflicting = Site(
                 users: [Fixture.bob, thief], userProperties: [extra])
             await #expect(throws: SiteStoreError.duplicateEmailAddress("ada@example.com")) {
@@ -176,7 +191,8 @@ struct StoreConformanceTests {
             #expect(try await store.user(accountId: "557058:eve") == nil)
             #expect(try await store.userPropertyKeys(accountId: "557058:bob") == ["tour"])
             let otherApp = ConnectApp(
-                key: "other", name: "Other", clientKey: "jira:1", sharedSecret: "s", scopes: [], accountId: "557058:other")
+                key: "other", name: "Other", clientKey: "jira:1", sharedSecret: "s", scopes: [],
+                accountId: "557058:other")
             let otherUser = User(accountId: "557058:other", accountType: .app, emailAddress: nil, displayName: "Other")
             await #expect(throws: SiteStoreError.duplicateClientKey("jira:1")) {
                 try await store.load(Site(apps: [otherApp], appUsers: [otherUser]))

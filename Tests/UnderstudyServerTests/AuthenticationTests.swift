@@ -9,7 +9,8 @@ struct AuthenticationTests {
     static let notAuthenticated = "You are not authenticated. Authentication required to perform this operation."
 
     func expectRefused(
-        _ headers: HTTPFields, explanationContains fragment: String, seraph: Bool = true, uri: String = "/rest/api/3/myself"
+        _ headers: HTTPFields, explanationContains fragment: String, seraph: Bool = true,
+        uri: String = "/rest/api/3/myself"
     ) async throws {
         try await TestSite.test { client in
             try await client.execute(uri: uri, method: .get, headers: headers) { response in
@@ -17,7 +18,8 @@ struct AuthenticationTests {
                 #expect(response.errorMessage == Self.notAuthenticated)
                 #expect(response.headers[.contentType] == "application/json;charset=UTF-8")
                 #expect(
-                    response.headers[HTTPField.Name("X-Seraph-LoginReason")!] == (seraph ? "AUTHENTICATED_FAILED" : nil))
+                    response.headers[HTTPField.Name("X-Seraph-LoginReason")!] == (seraph ? "AUTHENTICATED_FAILED" : nil)
+                )
                 #expect(response.headers[HTTPField.Name("X-AAccountId")!] == nil)
                 #expect(response.explanation?.contains(fragment) == true, "\(response.explanation ?? "none")")
             }
@@ -31,7 +33,8 @@ struct AuthenticationTests {
 
     @Test("The right token with another account's e-mail is refused, and the explanation says so")
     func wrongEmail() async throws {
-        try await expectRefused(.basic("bob@example.com", "ada-token"), explanationContains: "not one of bob@example.com's tokens")
+        try await expectRefused(
+            .basic("bob@example.com", "ada-token"), explanationContains: "not one of bob@example.com's tokens")
     }
 
     @Test("An e-mail nobody has is refused")
@@ -61,7 +64,9 @@ struct AuthenticationTests {
     @Test("E-mail matching ignores case, as Jira does")
     func emailCase() async throws {
         try await TestSite.test { client in
-            try await client.execute(uri: "/rest/api/3/myself", method: .get, headers: .basic("ADA@Example.com", "ada-token")) {
+            try await client.execute(
+                uri: "/rest/api/3/myself", method: .get, headers: .basic("ADA@Example.com", "ada-token")
+            ) {
                 response in
                 #expect(response.status == .ok)
                 #expect(response.headers[HTTPField.Name("X-AAccountId")!] == "557058:ada")

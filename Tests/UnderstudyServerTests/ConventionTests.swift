@@ -97,7 +97,9 @@ struct ConventionTests {
                 #expect(response.status == .methodNotAllowed)
                 #expect(response.headers[.allow] == "GET")
             }
-            try await client.execute(uri: "/rest/api/3/user/properties?accountId=557058:ada", method: .put, headers: .ada) {
+            try await client.execute(
+                uri: "/rest/api/3/user/properties?accountId=557058:ada", method: .put, headers: .ada
+            ) {
                 response in
                 #expect(response.status == .methodNotAllowed)
                 #expect(response.headers[.allow] == "GET")
@@ -112,7 +114,9 @@ struct ConventionTests {
     @Test("A malformed query string is a 400 with an explanation, not a crash")
     func malformedQuery() async throws {
         try await TestSite.test { client in
-            for uri in ["/rest/api/3/user?accountId=%zz", "/rest/api/3/user?accountId=%C3", "/rest/api/3/user?accountId=%"] {
+            for uri in [
+                "/rest/api/3/user?accountId=%zz", "/rest/api/3/user?accountId=%C3", "/rest/api/3/user?accountId=%",
+            ] {
                 try await client.execute(uri: uri, method: .get, headers: .ada) { response in
                     #expect(response.status == .badRequest, "\(uri)")
                     #expect(response.errorMessage != nil)
@@ -125,7 +129,8 @@ struct ConventionTests {
     @Test("Explanations are ASCII: other characters are percent-encoded UTF-8")
     func explanationEncoding() async throws {
         try await TestSite.test { client in
-            try await client.execute(uri: "/rest/api/3/user?accountId=j%C3%BCrgen", method: .get, headers: .ada) { response in
+            try await client.execute(uri: "/rest/api/3/user?accountId=j%C3%BCrgen", method: .get, headers: .ada) {
+                response in
                 #expect(response.status == .notFound)
                 #expect(response.explanation?.contains("j%C3%BCrgen") == true)
                 #expect(response.errorMessage == "The user with accountId 'jürgen' does not exist.")

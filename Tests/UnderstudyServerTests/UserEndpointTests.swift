@@ -24,7 +24,8 @@ struct UserEndpointTests {
                 #expect(member(user, "timeZone") == .string("Europe/London"))
                 #expect(member(user, "locale") == .string("en_GB"))
                 #expect(
-                    member(user, "groups") == .object([JSONMember("size", .number("2")), JSONMember("items", .array([]))]))
+                    member(user, "groups")
+                        == .object([JSONMember("size", .number("2")), JSONMember("items", .array([]))]))
                 #expect(
                     member(user, "applicationRoles")
                         == .object([JSONMember("size", .number("1")), JSONMember("items", .array([]))]))
@@ -38,7 +39,9 @@ struct UserEndpointTests {
     @Test("/myself?expand=groups,applicationRoles fills the items")
     func myselfExpanded() async throws {
         try await TestSite.test { client in
-            try await client.execute(uri: "/rest/api/3/myself?expand=groups,applicationRoles", method: .get, headers: .ada) {
+            try await client.execute(
+                uri: "/rest/api/3/myself?expand=groups,applicationRoles", method: .get, headers: .ada
+            ) {
                 response in
                 let user = try response.json()
                 guard case .array(let groups)? = member(user, "groups").flatMap({ member($0, "items") }) else {
@@ -95,9 +98,18 @@ struct UserEndpointTests {
         "/user refuses what Jira refuses",
         arguments: [
             ("/rest/api/3/user", HTTPResponse.Status.badRequest, "The accountId query parameter needs to be provided."),
-            ("/rest/api/3/user?username=bob", .badRequest, "The query parameter 'username' is not supported in GDPR strict mode."),
-            ("/rest/api/3/user?key=bob", .badRequest, "The query parameter 'key' is not supported in GDPR strict mode."),
-            ("/rest/api/3/user?accountId=557058:nobody", .notFound, "The user with accountId '557058:nobody' does not exist."),
+            (
+                "/rest/api/3/user?username=bob", .badRequest,
+                "The query parameter 'username' is not supported in GDPR strict mode."
+            ),
+            (
+                "/rest/api/3/user?key=bob", .badRequest,
+                "The query parameter 'key' is not supported in GDPR strict mode."
+            ),
+            (
+                "/rest/api/3/user?accountId=557058:nobody", .notFound,
+                "The user with accountId '557058:nobody' does not exist."
+            ),
         ])
     func userErrors(uri: String, status: HTTPResponse.Status, message: String) async throws {
         try await TestSite.test { client in

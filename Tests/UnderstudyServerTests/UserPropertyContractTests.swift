@@ -73,7 +73,9 @@ struct UserPropertyContractTests {
                     body: ByteBuffer(text: "1")
                 ) { #expect($0.status == .created) }
             }
-            for uri in ["/rest/api/2/user/properties?accountId=557058:ada", "/rest/api/2/user/properties/?accountId=557058:ada"] {
+            for uri in [
+                "/rest/api/2/user/properties?accountId=557058:ada", "/rest/api/2/user/properties/?accountId=557058:ada",
+            ] {
                 try await client.execute(uri: uri, method: .get, headers: .ada) { response in
                     #expect(response.status == .ok)
                     let base = "\(TestSite.baseURL)/rest/api/2/user/properties"
@@ -89,7 +91,9 @@ struct UserPropertyContractTests {
     @Test("An empty key list is {\"keys\":[]}")
     func emptyKeyList() async throws {
         try await TestSite.test { client in
-            try await client.execute(uri: "/rest/api/3/user/properties?accountId=557058:ada", method: .get, headers: .ada) {
+            try await client.execute(
+                uri: "/rest/api/3/user/properties?accountId=557058:ada", method: .get, headers: .ada
+            ) {
                 response in
                 #expect(response.status == .ok)
                 #expect(response.text == "{\"keys\":[]}")
@@ -117,7 +121,8 @@ struct UserPropertyContractTests {
     func step1() async throws {
         try await TestSite.test { client in
             for method in [HTTPRequest.Method.get, .put, .delete] {
-                try await client.execute(uri: Self.bobProperty, method: method, body: ByteBuffer(text: "1")) { response in
+                try await client.execute(uri: Self.bobProperty, method: method, body: ByteBuffer(text: "1")) {
+                    response in
                     expectError(
                         response, .unauthorized,
                         "You are not authenticated. Authentication required to perform this operation.")
@@ -219,7 +224,8 @@ struct UserPropertyContractTests {
                     uri: "/rest/api/3/user/properties/tour?accountId=557058:ada", method: method, headers: .bob,
                     body: ByteBuffer(text: "{}")
                 ) { response in
-                    expectError(response, .forbidden, "You do not have permission to access the properties of this user.")
+                    expectError(
+                        response, .forbidden, "You do not have permission to access the properties of this user.")
                     #expect(
                         response.explanation
                             == "Caller 557058:bob is not an administrator and the property belongs to 557058:ada; setting another user's property needs the Administer Jira global permission."
@@ -232,7 +238,9 @@ struct UserPropertyContractTests {
     @Test("Step 7: a user without Jira access cannot use properties, not even their own")
     func step7NoAccess() async throws {
         try await TestSite.test { client in
-            try await client.execute(uri: "/rest/api/3/user/properties?accountId=557058:cara", method: .get, headers: .cara) {
+            try await client.execute(
+                uri: "/rest/api/3/user/properties?accountId=557058:cara", method: .get, headers: .cara
+            ) {
                 response in
                 expectError(response, .forbidden, "You do not have permission to access the properties of this user.")
                 #expect(response.explanation?.contains("no access to Jira") == true)
@@ -264,7 +272,9 @@ struct UserPropertyContractTests {
         }
     }
 
-    @Test("Step 8: invalid JSON is 400, and nothing is stored", arguments: ["{'a':1}", "NaN", "01", "[1,]", "{} {}", "tru"])
+    @Test(
+        "Step 8: invalid JSON is 400, and nothing is stored",
+        arguments: ["{'a':1}", "NaN", "01", "[1,]", "{} {}", "tru"])
     func step8InvalidJSON(body: String) async throws {
         try await TestSite.test { client in
             try await client.execute(uri: Self.bobProperty, method: .put, headers: .bob, body: ByteBuffer(text: body)) {
@@ -325,14 +335,20 @@ struct UserPropertyContractTests {
     @Test("Admin-UI properties are never listed; the explanation counts them")
     func legacyProperties() async throws {
         try await TestSite.test { client in
-            try await client.execute(uri: Self.bobProperty, method: .delete, headers: .bob) { #expect($0.status == .noContent) }
-            try await client.execute(uri: "/rest/api/2/user/properties?accountId=557058:bob", method: .get, headers: .bob) {
+            try await client.execute(uri: Self.bobProperty, method: .delete, headers: .bob) {
+                #expect($0.status == .noContent)
+            }
+            try await client.execute(
+                uri: "/rest/api/2/user/properties?accountId=557058:bob", method: .get, headers: .bob
+            ) {
                 response in
                 #expect(response.status == .ok)
                 #expect(response.text == "{\"keys\":[]}")
                 #expect(response.explanation?.contains("has 2 admin-UI") == true, "\(response.explanation ?? "none")")
             }
-            try await client.execute(uri: "/rest/api/2/user/properties/slackhandle?accountId=557058:bob", method: .get, headers: .bob) {
+            try await client.execute(
+                uri: "/rest/api/2/user/properties/slackhandle?accountId=557058:bob", method: .get, headers: .bob
+            ) {
                 #expect($0.status == .notFound)
             }
         }
@@ -341,12 +357,15 @@ struct UserPropertyContractTests {
     @Test("POST /rest/api/2/userProperties/ is 404, and the explanation names the right resource")
     func guessedResource() async throws {
         try await TestSite.test { client in
-            try await client.execute(uri: "/rest/api/2/userProperties/", method: .post, headers: .bob, body: ByteBuffer(text: "{}")) {
+            try await client.execute(
+                uri: "/rest/api/2/userProperties/", method: .post, headers: .bob, body: ByteBuffer(text: "{}")
+            ) {
                 response in
                 #expect(response.status == .notFound)
                 #expect(response.errorMessage != nil)
                 #expect(
-                    response.explanation?.contains("PUT /rest/api/{2,3}/user/properties/{propertyKey}?accountId=") == true)
+                    response.explanation?.contains("PUT /rest/api/{2,3}/user/properties/{propertyKey}?accountId=")
+                        == true)
             }
         }
     }
@@ -358,7 +377,9 @@ struct UserPropertyContractTests {
                 uri: "/rest/api/2/user/properties/shared?accountId=557058:bob", method: .put, headers: .bob,
                 body: ByteBuffer(text: "\"v2\"")
             ) { #expect($0.status == .created) }
-            try await client.execute(uri: "/rest/api/3/user/properties/shared?accountId=557058:bob", method: .get, headers: .bob) {
+            try await client.execute(
+                uri: "/rest/api/3/user/properties/shared?accountId=557058:bob", method: .get, headers: .bob
+            ) {
                 #expect($0.text == "{\"key\":\"shared\",\"value\":\"v2\"}")
             }
         }
