@@ -72,6 +72,9 @@ let package = Package(
         .executableTarget(name: "understudy", dependencies: ["UnderstudyCLI"], swiftSettings: swiftSettings),
         .testTarget(name: "UnderstudyCoreTests", dependencies: ["UnderstudyCore"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "UnderstudyAuthTests", dependencies: ["UnderstudyAuth", "UnderstudyCore"],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "UnderstudySQLiteTests",
             dependencies: ["UnderstudyCore", "UnderstudySQLite", "UnderstudyAuth"],
             swiftSettings: swiftSettings
@@ -80,6 +83,7 @@ let package = Package(
             name: "UnderstudyServerTests",
             dependencies: [
                 "UnderstudyServer",
+                "UnderstudyAuth",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

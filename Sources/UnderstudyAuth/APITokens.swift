@@ -37,6 +37,15 @@ public enum APITokens {
         return "ATATT3x" + String(body)
     }
 
+    /// A new random shared secret for a Connect app: 256 bits as hex.
+    public static func generateSharedSecret() -> String { randomHex(byteCount: 32) }
+
+    /// `byteCount` random bytes from the system's secure generator, as lowercase hex.
+    static func randomHex(byteCount: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return hex((0..<byteCount).map { _ in UInt8.random(in: 0...255, using: &generator) })
+    }
+
     static func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var output: [UInt8] = []

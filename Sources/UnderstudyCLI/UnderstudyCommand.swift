@@ -11,7 +11,9 @@ public struct UnderstudyCommand: AsyncParsableCommand {
             Start a site with `understudy serve` and point any Jira client at the URL it prints. \
             Users, apps and properties live in an SQLite file (--database, default understudy.sqlite).
             """,
-        subcommands: [ServeCommand.self, SeedCommand.self, UserCommand.self, TokenCommand.self]
+        subcommands: [
+            ServeCommand.self, SeedCommand.self, UserCommand.self, TokenCommand.self, AppCommand.self, JWTCommand.self,
+        ]
     )
 
     public init() {}

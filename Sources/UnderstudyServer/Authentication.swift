@@ -6,26 +6,31 @@ import UnderstudyCore
 enum Authentication {
     case anonymous
     case user(User)
+    /// A Connect app, authenticated by its JWT; it acts as its app user.
+    case app(ConnectApp, appUser: User)
     /// Credentials were sent but are not valid; the explanation says why.
     case failed(explanation: String)
 }
 
-/// Checks the credentials a request carries (spec 5.1). Bad credentials never raise: they are an
-/// answer, and whether they lead to `401` depends on the resource.
+/// Checks the credentials a request carries (spec 5.1, 5.2). Bad credentials never raise: they
+/// are an answer, and whether they lead to `401` depends on the resource.
 struct Authenticator: Sendable {
     let store: any SiteStore
+    /// The path of the site's base URL, which the query string hash leaves out.
+    let basePath: String
+    let now: @Sendable () -> Date
 
-    func authenticate(authorization: String?, jwtQueryParameter: Bool) async throws -> Authentication {
+    /// - Parameters:
+    ///   - target: the request target as sent (path and query), for the query string hash.
+    ///   - jwtQueryParameter: the value of the `jwt` query parameter, if any.
+    func authenticate(authorization: String?, jwtQueryParameter: String?, method: String, target: Substring)
+        async throws -> Authentication
+    {
         guard let authorization else {
-            if jwtQueryParameter {
-                return .failed(
-                    explanation:
-                        "Connect JWT authentication (the jwt query parameter) is not available on this Understudy version; authenticate with Basic e-mail:API-token."
-                )
-            }
-            return .anonymous
+            guard let token = jwtQueryParameter else { return .anonymous }
+            return try await connect(token: token, method: method, target: target)
         }
-        if jwtQueryParameter {
+        if jwtQueryParameter != nil {
             return .failed(
                 explanation:
                     "The request carries a jwt query parameter and an Authorization header; send the credentials one way only."
@@ -33,24 +38,47 @@ struct Authenticator: Sendable {
         }
         let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2 else {
-            return .failed(explanation: "The Authorization header is malformed; send 'Basic base64(email:apiToken)'.")
+            return .failed(
+                explanation:
+                    "The Authorization header is malformed; send 'Basic base64(email:apiToken)' or 'JWT <token>'.")
         }
         switch parts[0].lowercased() {
         case "basic": return try await basic(credentials: parts[1])
         case "jwt":
-            return .failed(
-                explanation:
-                    "Connect JWT authentication is not available on this Understudy version; authenticate with Basic e-mail:API-token."
-            )
+            return try await connect(
+                token: String(parts[1].trimmingCharacters(in: .whitespaces)), method: method, target: target)
         case "bearer":
             return .failed(
                 explanation:
-                    "Bearer (OAuth 2.0) tokens are not supported by Understudy yet; authenticate with Basic e-mail:API-token."
+                    "Bearer (OAuth 2.0) tokens are not supported by Understudy yet; authenticate with Basic e-mail:API-token or a Connect JWT."
             )
         default:
             return .failed(
                 explanation:
-                    "The Authorization scheme '\(parts[0])' is not one Jira accepts here; use Basic e-mail:API-token.")
+                    "The Authorization scheme '\(parts[0])' is not one Jira accepts here; use Basic e-mail:API-token or JWT."
+            )
+        }
+    }
+
+    /// Connect JWT, in the order of spec 5.2: parse, find the app by `iss`, signature, times, qsh.
+    private func connect(token: String, method: String, target: Substring) async throws -> Authentication {
+        do {
+            let parsed = try ConnectJWT.parse(token)
+            guard let app = try await store.app(key: parsed.issuer) else {
+                if let owner = try await store.app(clientKey: parsed.issuer) {
+                    throw ConnectJWTFailure.issuerIsClientKey(clientKey: parsed.issuer, appKey: owner.key)
+                }
+                throw ConnectJWTFailure.unknownIssuer(parsed.issuer)
+            }
+            try ConnectJWT.verifySignature(parsed, sharedSecret: app.sharedSecret, appKey: app.key)
+            try ConnectJWT.verifyTimes(parsed, now: now())
+            try ConnectJWT.verifyQueryStringHash(parsed, method: method, target: target, basePath: basePath)
+            guard let appUser = try await store.user(accountId: app.accountId) else {
+                return .failed(explanation: "The app user \(app.accountId) of app \(app.key) is missing from the site.")
+            }
+            return .app(app, appUser: appUser)
+        } catch let failure as ConnectJWTFailure {
+            return .failed(explanation: failure.explanation)
         }
     }
 

@@ -9,6 +9,8 @@ struct JiraFailure: Error {
         case errorCollection(messages: [String], errors: [(String, String)] = [])
         /// No body at all (Jira's `405`).
         case empty
+        /// `{"message": "...", "statusCode": n}`, the body of Connect's app-property resource.
+        case appMessage(String)
     }
 
     var status: HTTPResponse.Status
@@ -31,6 +33,15 @@ struct JiraFailure: Error {
 
     static let notAuthenticatedMessage =
         "You are not authenticated. Authentication required to perform this operation."
+    static let notAnAppMessage = "Access to this resource must be authenticated as an app."
+    static let scopeMessage = "Request not in an authorized API scope"
+
+    /// The same refusal in the `{"message", "statusCode"}` shape of the app-property resource.
+    func asAppMessage() -> JiraFailure {
+        guard case .errorCollection(let messages, _) = body else { return self }
+        return JiraFailure(
+            status: status, body: .appMessage(messages.first ?? ""), explanation: explanation, headers: headers)
+    }
 
     /// `405` with `Allow` listing what the resource supports.
     static func methodNotAllowed(_ method: HTTPRequest.Method, route: Route) -> JiraFailure {
@@ -57,5 +68,17 @@ extension UserPropertyError {
             case .noJiraAccess, .notAdministrator: .forbidden
             }
         return JiraFailure(status, message: message, explanation: explanation)
+    }
+}
+
+extension AppPropertyError {
+    /// The one place an app-property refusal gets its HTTP status.
+    var failure: JiraFailure {
+        let status: HTTPResponse.Status =
+            switch self {
+            case .otherApp, .propertyNotSet: .notFound
+            case .keyTooLong, .valueTooLong, .emptyValue, .invalidJSON: .badRequest
+            }
+        return JiraFailure(status: status, body: .appMessage(message), explanation: explanation)
     }
 }

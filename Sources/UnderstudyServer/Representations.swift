@@ -74,6 +74,37 @@ struct Representations {
         ])
     }
 
+    /// The key list of Connect's app-property resource.
+    func appPropertyKeys(_ keys: [String], appKey: String) -> JSONValue {
+        .object([
+            JSONMember(
+                "keys",
+                .array(
+                    keys.map { key in
+                        .object([
+                            JSONMember("key", .string(key)),
+                            JSONMember("self", .string(appPropertyURL(key: key, appKey: appKey))),
+                        ])
+                    }))
+        ])
+    }
+
+    /// One app property: `{"key", "value", "self"}`, the value verbatim.
+    func appProperty(key: String, value: PropertyValue, appKey: String) -> String {
+        var text = "{\"key\":"
+        JSONValue.writeString(key, to: &text)
+        text += ",\"value\":"
+        text += value.jsonText
+        text += ",\"self\":"
+        JSONValue.writeString(appPropertyURL(key: key, appKey: appKey), to: &text)
+        text += "}"
+        return text
+    }
+
+    private func appPropertyURL(key: String, appKey: String) -> String {
+        "\(baseURL)/rest/atlassian-connect/1/addons/\(PercentEncoding.encode(appKey))/properties/\(PercentEncoding.encode(key))"
+    }
+
     /// Jira's `EntityProperty`: the stored JSON text goes out verbatim.
     func entityProperty(key: String, value: PropertyValue) -> String {
         var text = "{\"key\":"

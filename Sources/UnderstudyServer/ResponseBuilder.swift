@@ -40,6 +40,14 @@ struct ResponseBuilder {
         switch failure.body {
         case .empty:
             return Response(status: failure.status, headers: headers)
+        case .appMessage(let message):
+            headers[.contentType] = Self.jsonContentType
+            let body = JSONValue.object([
+                JSONMember("message", .string(message)),
+                JSONMember("statusCode", .number(String(failure.status.code))),
+            ])
+            return Response(
+                status: failure.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.jsonText)))
         case .errorCollection(let messages, let errors):
             headers[.contentType] = Self.jsonContentType
             let body = JSONValue.object([

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// How a server is set up: where it listens, what base URL its links carry, whether it explains.
@@ -9,6 +10,13 @@ public struct ServerConfiguration: Sendable {
     /// Whether `baseURL` was given (`--base-url`) rather than derived from host and port; a
     /// derived one follows the port actually bound when `port` is 0.
     public var baseURLIsExplicit: Bool
+    /// The path of the base URL (e.g. `/jira`), which Connect's query string hash leaves out.
+    public var basePath: String {
+        guard let schemeEnd = baseURL.range(of: "://") else { return "" }
+        let afterScheme = baseURL[schemeEnd.upperBound...]
+        guard let slash = afterScheme.firstIndex(of: "/") else { return "" }
+        return String(afterScheme[slash...])
+    }
     /// Whether 4xx responses carry `X-Understudy-Explain` (off with `--no-explain`).
     public var explain: Bool
 

@@ -6,8 +6,8 @@ import NIOCore
 import UnderstudyCore
 
 /// Answers every request the way Jira Cloud would: routing on the raw path, authentication, the
-/// method check, then the resource (spec 1, 3, 4). Each refusal is a `JiraFailure` rendered in one
-/// place, with its explanation in the header, the journal of the log and nowhere else.
+/// Connect scope gate, the method check, then the resource (spec 1, 3–6). Each refusal is a
+/// `JiraFailure` rendered in one place, with its explanation in the header and the log.
 struct UnderstudyResponder: HTTPResponder {
     typealias Context = UnderstudyRequestContext
 
@@ -15,15 +15,30 @@ struct UnderstudyResponder: HTTPResponder {
     let store: any SiteStore
     let authenticator: Authenticator
     let userProperties: UserPropertyService
+    let appProperties: AppPropertyService
     let representations: Representations
     let requestIds = RequestIdGenerator()
 
-    init(configuration: ServerConfiguration, address: SiteAddress, store: any SiteStore) {
+    init(
+        configuration: ServerConfiguration, address: SiteAddress, store: any SiteStore,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.configuration = configuration
         self.store = store
-        self.authenticator = Authenticator(store: store)
+        self.authenticator = Authenticator(store: store, basePath: configuration.basePath, now: now)
         self.userProperties = UserPropertyService(store: store)
+        self.appProperties = AppPropertyService(store: store)
         self.representations = Representations(address: address)
+    }
+
+    /// What one request has established so far, passed to the resource handlers.
+    struct Exchange {
+        let request: Request
+        let route: Route
+        let query: QueryParameters
+        var builder: ResponseBuilder
+        /// An explanation for a successful response (spec 1.2, 4.5), also logged.
+        var note: String?
     }
 
     func respond(to request: Request, context: Context) async throws -> Response {
@@ -32,11 +47,14 @@ struct UnderstudyResponder: HTTPResponder {
         var explanation: String?
         let response: Response
         do {
-            response = try await handle(request, context: context, builder: &builder, explanation: &explanation)
+            response = try await handle(request, builder: &builder, explanation: &explanation)
         } catch let failure as JiraFailure {
             explanation = failure.explanation
             response = builder.failure(failure)
         } catch let error as UserPropertyError {
+            explanation = error.explanation
+            response = builder.failure(error.failure)
+        } catch let error as AppPropertyError {
             explanation = error.explanation
             response = builder.failure(error.failure)
         } catch {
@@ -65,56 +83,142 @@ struct UnderstudyResponder: HTTPResponder {
         ]
         if let caller = builder.callerAccountId { metadata["caller"] = "\(caller)" }
         if let explanation { metadata["explanation"] = "\(explanation)" }
-        let path = request.head.path ?? ""
         // The path is logged without its query, which may carry a jwt token.
+        let path = request.head.path ?? ""
         let pathOnly = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
         context.logger.info("\(request.method.rawValue) \(pathOnly)", metadata: metadata)
     }
 
-    private func handle(
-        _ request: Request, context: Context, builder: inout ResponseBuilder, explanation: inout String?
-    ) async throws -> Response {
-        let target = request.head.path ?? "/"
+    private func handle(_ request: Request, builder: inout ResponseBuilder, explanation: inout String?) async throws
+        -> Response
+    {
+        let target = Substring(request.head.path ?? "/")
         let pathEnd = target.firstIndex(of: "?") ?? target.endIndex
         let path = target[..<pathEnd]
         let rawQuery = pathEnd == target.endIndex ? nil : target[target.index(after: pathEnd)...]
         let route = Route(path: path)
         builder.neverCache = route.isPropertyResource
+        // Until the caller is known to be an app, app-property errors already use their own shape.
+        let shape: (JiraFailure) -> JiraFailure = route.isAppPropertyResource ? { $0.asAppMessage() } : { $0 }
 
         let query: QueryParameters
         do {
             query = try QueryParameters(rawQuery)
         } catch {
-            throw JiraFailure(
-                .badRequest, message: "The query string is not valid.",
-                explanation:
-                    "The query string has a malformed percent-escape or is not UTF-8 (\(error.text.prefix(80))); encode every reserved or non-ASCII character as %XX of its UTF-8 bytes."
-            )
+            throw shape(
+                JiraFailure(
+                    .badRequest, message: "The query string is not valid.",
+                    explanation:
+                        "The query string has a malformed percent-escape or is not UTF-8 (\(error.text.prefix(80))); encode every reserved or non-ASCII character as %XX of its UTF-8 bytes."
+                ))
         }
 
         let authentication = try await authenticator.authenticate(
-            authorization: request.headers[.authorization], jwtQueryParameter: query["jwt"] != nil)
+            authorization: request.headers[.authorization], jwtQueryParameter: query["jwt"],
+            method: request.method.rawValue, target: target)
         var caller: User?
+        var app: ConnectApp?
         switch authentication {
         case .anonymous: break
         case .user(let user):
             caller = user
-            builder.callerAccountId = user.accountId
+        case .app(let connectApp, let appUser):
+            caller = appUser
+            app = connectApp
         case .failed(let reason):
             builder.authenticationFailed = true
             if route.requiresAuthentication {
-                throw JiraFailure(.unauthorized, message: JiraFailure.notAuthenticatedMessage, explanation: reason)
+                let message =
+                    route.isAppPropertyResource ? JiraFailure.notAnAppMessage : JiraFailure.notAuthenticatedMessage
+                throw shape(JiraFailure(.unauthorized, message: message, explanation: reason))
             }
             // Anonymous-capable resources answer as for an anonymous caller; say why in the header.
             explanation = reason
         }
+        builder.callerAccountId = caller?.accountId
 
+        if let app, path.hasPrefix("/rest/") {
+            try scopeGate(app: app, route: route, method: request.method, path: path, shape: shape)
+        }
+        try refuseUnknown(route, path: path)
+        guard caller != nil || !route.requiresAuthentication else {
+            throw shape(notAuthenticated(route))
+        }
+        guard route.allowedMethods.contains(request.method) else {
+            throw JiraFailure.methodNotAllowed(request.method, route: route)
+        }
+
+        var exchange = Exchange(request: request, route: route, query: query, builder: builder, note: explanation)
+        // What the handler learnt (a body cut short, a note) holds for its errors too.
+        defer {
+            builder = exchange.builder
+            explanation = exchange.note
+        }
+        return try await dispatch(&exchange, caller: caller, app: app)
+    }
+
+    private func dispatch(_ exchange: inout Exchange, caller: User?, app: ConnectApp?) async throws -> Response {
+        switch exchange.route {
+        case .status:
+            return exchange.builder.json(.ok, "{\"state\":\"RUNNING\"}", explanation: exchange.note)
+        case .serverInfo:
+            return exchange.builder.json(.ok, representations.serverInfo(now: Date()), explanation: exchange.note)
+        case .myself(let version):
+            let expand = Self.expansions(exchange.query["expand"])
+            return exchange.builder.json(.ok, representations.user(caller!, version: version, expand: expand))
+        case .user(let version):
+            return try await user(exchange, version: version)
+        case .userPropertyKeys(let version):
+            return try await userPropertyKeys(&exchange, caller: caller!, version: version)
+        case .userProperty(_, let encodedKey):
+            return try await userProperty(&exchange, caller: caller!, encodedKey: encodedKey)
+        case .appPropertyKeys(let encodedAppKey):
+            return try await appPropertyKeys(&exchange, app: app, encodedAppKey: encodedAppKey)
+        case .appProperty(let encodedAppKey, let encodedKey):
+            return try await appProperty(&exchange, app: app, encodedAppKey: encodedAppKey, encodedKey: encodedKey)
+        case .unknown, .guessedUserProperties:
+            preconditionFailure("refused before dispatch")
+        }
+    }
+
+    /// Spec 5.5: a JWT caller's request under `/rest/` must be covered by one of its app's scopes.
+    private func scopeGate(
+        app: ConnectApp, route: Route, method: HTTPRequest.Method, path: Substring, shape: (JiraFailure) -> JiraFailure
+    ) throws {
+        let reason: String
+        switch route.scopeRequirement(for: method) {
+        case .outsideGate, .none: return
+        case .scope(let scope):
+            if app.isCovered(scope) { return }
+            let declared = app.scopes.isEmpty ? "no scopes" : app.scopes.map(\.rawValue).joined(separator: ", ")
+            reason =
+                "\(method.rawValue) \(path) needs the \(scope.rawValue) scope and app \(app.key) declares \(declared); add \(scope.rawValue) to the scopes in its descriptor."
+        case .notCovered:
+            switch route {
+            case .guessedUserProperties:
+                reason =
+                    "userProperties is not a resource of Jira's public REST API, so no scope covers it; user properties live at PUT /rest/api/{2,3}/user/properties/{propertyKey}?accountId=..."
+            case .unknown:
+                reason = "No Connect scope covers \(method.rawValue) \(path): Understudy knows no such REST resource."
+            case .userProperty where method == .post:
+                reason =
+                    "POST is not an operation of this resource, so no scope covers it; to create or update a user property use PUT."
+            default:
+                let allowed = route.allowedMethods.map(\.rawValue).joined(separator: ", ")
+                reason =
+                    "\(method.rawValue) is not an operation of this resource, so no scope covers it; it supports \(allowed)."
+            }
+        }
+        throw shape(JiraFailure(.forbidden, message: JiraFailure.scopeMessage, explanation: reason))
+    }
+
+    private func refuseUnknown(_ route: Route, path: Substring) throws {
         switch route {
         case .unknown:
             throw JiraFailure(
                 .notFound, message: "The requested resource could not be found.",
                 explanation:
-                    "Understudy serves /status, /rest/api/{2,3}/serverInfo, /myself, /user and /user/properties; \(path) is none of them."
+                    "Understudy serves /status, /rest/api/{2,3}/serverInfo, /myself, /user, /user/properties and /rest/atlassian-connect/1/addons/{addonKey}/properties; \(path) is none of them."
             )
         case .guessedUserProperties:
             throw JiraFailure(
@@ -124,114 +228,24 @@ struct UnderstudyResponder: HTTPResponder {
             )
         default: break
         }
-
-        if route.requiresAuthentication, caller == nil {
-            throw JiraFailure(
-                .unauthorized, message: JiraFailure.notAuthenticatedMessage,
-                explanation:
-                    "The request has no credentials; send Authorization: Basic base64(email:apiToken) with an API token of that account."
-            )
-        }
-        guard route.allowedMethods.contains(request.method) else {
-            throw JiraFailure.methodNotAllowed(request.method, route: route)
-        }
-
-        switch route {
-        case .status:
-            return builder.json(.ok, "{\"state\":\"RUNNING\"}", explanation: explanation)
-        case .serverInfo:
-            return builder.json(.ok, representations.serverInfo(now: Date()), explanation: explanation)
-        case .myself(let version):
-            return builder.json(
-                .ok, representations.user(caller!, version: version, expand: Self.expansions(query["expand"])))
-        case .user(let version):
-            return try await user(query: query, version: version, builder: builder)
-        case .userPropertyKeys(let version):
-            let list = try await userProperties.keys(caller: caller!, selector: Self.selector(query))
-            var note: String?
-            if list.legacyPropertyCount > 0 {
-                note =
-                    "User \(list.accountId) has \(list.legacyPropertyCount) admin-UI (Edit Jira properties) \(list.legacyPropertyCount == 1 ? "property" : "properties") that this API does not return; only properties set through /user/properties are listed."
-            }
-            explanation = note
-            return builder.json(
-                .ok, representations.propertyKeys(list.keys, accountId: list.accountId, version: version),
-                explanation: note)
-        case .userProperty(_, let encodedKey):
-            let key = try Self.decodeKey(encodedKey)
-            let selector = Self.selector(query)
-            switch request.method {
-            case .get:
-                let value = try await userProperties.value(caller: caller!, selector: selector, key: key)
-                return builder.json(.ok, representations.entityProperty(key: key, value: value))
-            case .put:
-                let body = try await Self.readPropertyBody(request, builder: &builder)
-                let outcome = try await userProperties.set(caller: caller!, selector: selector, key: key, body: body)
-                return builder.empty(outcome == .created ? .created : .ok)
-            default:
-                try await userProperties.delete(caller: caller!, selector: selector, key: key)
-                return builder.empty(.noContent)
-            }
-        case .unknown, .guessedUserProperties:
-            preconditionFailure("answered above")
-        }
     }
 
-    private func user(query: QueryParameters, version: String, builder: ResponseBuilder) async throws -> Response {
-        let selector = AccountSelector(
-            accountId: query["accountId"],
-            removedParameter: query["username"] != nil ? "username" : query["key"] != nil ? "key" : nil)
-        guard let accountId = selector.accountId else {
-            throw (selector.removedParameter.map(UserPropertyError.unsupportedParameter) ?? .accountIdMissing).failure
-        }
-        guard let user = try await store.user(accountId: accountId) else {
-            throw JiraFailure(
-                .notFound, message: "The user with accountId '\(accountId)' does not exist.",
+    private func notAuthenticated(_ route: Route) -> JiraFailure {
+        if route.isAppPropertyResource {
+            return JiraFailure(
+                .unauthorized, message: JiraFailure.notAnAppMessage,
                 explanation:
-                    "No account on this site has accountId '\(accountId)'; check for a typo or a user from another site."
+                    "App properties are reached only by the app itself, with its Connect JWT (Authorization: JWT <token> or ?jwt=); these credentials are not an app's."
             )
         }
-        return builder.json(.ok, representations.user(user, version: version, expand: Self.expansions(query["expand"])))
-    }
-
-    static func selector(_ query: QueryParameters) -> AccountSelector {
-        AccountSelector(
-            accountId: query["accountId"],
-            removedParameter: query["username"] != nil ? "username" : query["userKey"] != nil ? "userKey" : nil)
+        return JiraFailure(
+            .unauthorized, message: JiraFailure.notAuthenticatedMessage,
+            explanation:
+                "The request has no credentials; send Authorization: Basic base64(email:apiToken) with an API token of that account, or a Connect JWT."
+        )
     }
 
     static func expansions(_ expand: String?) -> Set<String> {
         Set((expand ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-    }
-
-    static func decodeKey(_ encodedKey: Substring) throws -> String {
-        do {
-            return try PercentEncoding.decode(encodedKey, plusIsSpace: false)
-        } catch {
-            throw JiraFailure(
-                .badRequest, message: "The property key is not valid.",
-                explanation:
-                    "The property key in the path has a malformed percent-escape or is not UTF-8; percent-encode the key's UTF-8 bytes (e.g. a space as %20)."
-            )
-        }
-    }
-
-    /// Reads a `PUT` body, never more than 32768 + 1 bytes (spec 4.2). A body announced or found
-    /// longer is refused without reading the rest; the connection is then closed.
-    static func readPropertyBody(_ request: Request, builder: inout ResponseBuilder) async throws -> PropertyBody {
-        let limit = PropertyLimits.maximumValueBytes
-        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
-            builder.closeConnection = true
-            return .tooLong(reportedBytes: declared)
-        }
-        var bytes: [UInt8] = []
-        for try await buffer in request.body {
-            bytes.append(contentsOf: buffer.readableBytesView.prefix(limit + 1 - bytes.count))
-            if bytes.count > limit {
-                builder.closeConnection = true
-                return .tooLong(reportedBytes: limit + 1)
-            }
-        }
-        return .complete(bytes)
     }
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+import UnderstudyAuth
 import UnderstudyCore
 import UnderstudyServer
 
@@ -25,7 +26,12 @@ enum TestSite {
            {"accountId": "557058:dave", "emailAddress": "dave@example.com", "displayName": "Dave",
             "apiTokens": ["dave-token"], "groups": ["jira-software-users"], "active": false}],
          "apps": [{"key": "com.example.tour", "name": "Product Tour", "clientKey": "jira:tour",
-            "sharedSecret": "tour-secret", "scopes": ["READ", "WRITE", "DELETE"], "accountId": "557058:app-tour"}],
+            "sharedSecret": "tour-secret", "scopes": ["READ", "WRITE", "DELETE"], "accountId": "557058:app-tour"},
+           {"key": "com.example.reader", "name": "Reader", "clientKey": "jira:reader",
+            "sharedSecret": "reader-secret", "scopes": ["READ"], "accountId": "557058:app-reader"},
+           {"key": "com.example.plain", "name": "Plain", "clientKey": "jira:plain",
+            "sharedSecret": "plain-secret", "scopes": ["ADMIN"], "accountId": "557058:app-plain",
+            "groups": ["jira-software-users"]}],
          "userProperties": [{"accountId": "557058:bob", "key": "tour.progress", "value": {"step": 2, "done": false}}]}
         """
 
@@ -57,6 +63,26 @@ extension HTTPFields {
     static let ada = basic("ada@example.com", "ada-token")
     static let bob = basic("bob@example.com", "bob-token")
     static let cara = basic("cara@example.com", "cara-token")
+
+    /// `Authorization: JWT …` signed by an app of the test site for exactly this request.
+    static func jwt(
+        _ app: String = "com.example.tour", _ method: HTTPRequest.Method, _ target: String, issuedAt: Date = Date()
+    ) -> HTTPFields {
+        [.authorization: "JWT " + TestSite.token(app, method, target, issuedAt: issuedAt)]
+    }
+}
+
+extension TestSite {
+    static let secrets = [
+        "com.example.tour": "tour-secret", "com.example.reader": "reader-secret", "com.example.plain": "plain-secret",
+    ]
+
+    static func token(_ app: String, _ method: HTTPRequest.Method, _ target: String, issuedAt: Date = Date()) -> String
+    {
+        ConnectJWT.sign(
+            appKey: app, sharedSecret: secrets[app] ?? "unknown", method: method.rawValue, target: Substring(target),
+            issuedAt: issuedAt)
+    }
 }
 
 extension TestResponse {

@@ -1,12 +1,12 @@
-/// Percent-decoding and -encoding of URL parts, strict about malformed input.
-enum PercentEncoding {
+/// Percent-decoding and -encoding of URL parts (RFC 3986).
+public enum PercentEncoding {
     /// Why a path or query could not be decoded.
-    struct DecodingError: Error, Equatable {
-        let text: String
+    public struct DecodingError: Error, Equatable {
+        public let text: String
     }
 
     /// Decodes `%XX` escapes (and, for a query, `+` as a space) and checks the result is UTF-8.
-    static func decode(_ text: Substring, plusIsSpace: Bool) throws(DecodingError) -> String {
+    public static func decode(_ text: Substring, plusIsSpace: Bool) throws(DecodingError) -> String {
         let utf8 = text.utf8
         // Fast path: nothing to decode.
         if !utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }) {
@@ -37,7 +37,7 @@ enum PercentEncoding {
         return decoded
     }
 
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
+    static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
@@ -47,7 +47,7 @@ enum PercentEncoding {
     }
 
     /// Encodes every byte except RFC 3986's unreserved characters and those in `alsoLiteral`.
-    static func encode(_ text: String, alsoLiteral: Set<UInt8> = []) -> String {
+    public static func encode(_ text: String, alsoLiteral: Set<UInt8> = []) -> String {
         let hex = Array("0123456789ABCDEF".utf8)
         var output: [UInt8] = []
         output.reserveCapacity(text.utf8.count)
@@ -63,7 +63,7 @@ enum PercentEncoding {
         return String(decoding: output, as: UTF8.self)
     }
 
-    static func isUnreserved(_ byte: UInt8) -> Bool {
+    public static func isUnreserved(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
@@ -72,34 +72,31 @@ enum PercentEncoding {
         default: false
         }
     }
-}
 
-/// The query string of a request, form-decoded as a servlet container decodes it.
-struct QueryParameters {
-    private(set) var pairs: [(name: String, value: String)] = []
-
-    init(_ query: Substring?) throws(PercentEncoding.DecodingError) {
-        guard let query, !query.isEmpty else { return }
-        for part in query.split(separator: "&", omittingEmptySubsequences: true) {
-            let name: Substring
-            let value: Substring
-            if let equals = part.firstIndex(of: "=") {
-                name = part[..<equals]
-                value = part[part.index(after: equals)...]
-            } else {
-                name = part
-                value = ""
-            }
-            pairs.append(
-                (
-                    try PercentEncoding.decode(name, plusIsSpace: true),
-                    try PercentEncoding.decode(value, plusIsSpace: true)
-                ))
+    /// Decodes as form-handling libraries do: `+` is a space, `%XX` a byte; a malformed escape is
+    /// kept as it is, and bytes that are not UTF-8 become U+FFFD. Never fails.
+    public static func decodeLeniently(_ text: Substring, plusIsSpace: Bool) -> String {
+        let utf8 = Array(text.utf8)
+        guard utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }) else {
+            return String(text)
         }
-    }
-
-    /// The first value of `name`, if the query has it.
-    subscript(name: String) -> String? {
-        pairs.first { $0.name == name }?.value
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count)
+        var index = 0
+        while index < utf8.count {
+            let byte = utf8[index]
+            if plusIsSpace && byte == UInt8(ascii: "+") {
+                bytes.append(0x20)
+            } else if byte == UInt8(ascii: "%"), index + 2 < utf8.count, let high = hexValue(utf8[index + 1]),
+                let low = hexValue(utf8[index + 2])
+            {
+                bytes.append(high << 4 | low)
+                index += 2
+            } else {
+                bytes.append(byte)
+            }
+            index += 1
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
