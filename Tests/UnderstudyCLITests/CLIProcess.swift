@@ -116,7 +116,8 @@ struct CLIProcess {
 
 /// A minimal HTTP call for live tests.
 func http(
-    _ method: String, _ url: String, email: String? = nil, token: String? = nil, body: String? = nil
+    _ method: String, _ url: String, email: String? = nil, token: String? = nil, authorization: String? = nil,
+    body: String? = nil
 ) async throws -> (status: Int, body: String, headers: [String: String]) {
     var request = URLRequest(url: URL(string: url)!)
     request.httpMethod = method
@@ -124,6 +125,7 @@ func http(
         request.setValue(
             "Basic " + Data("\(email):\(token)".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
     }
+    if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
     if let body { request.httpBody = Data(body.utf8) }
     let (data, response) = try await URLSession.shared.data(for: request)
     let http = response as! HTTPURLResponse

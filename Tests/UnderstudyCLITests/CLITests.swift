@@ -15,7 +15,7 @@ struct CLITests {
         let cli = try CLIProcess()
         let result = try cli.run(["--help"])
         #expect(result.status == 0)
-        for command in ["serve", "seed", "user", "token"] { #expect(result.standardOutput.contains(command)) }
+        for command in ["serve", "seed", "user", "token", "app", "jwt"] { #expect(result.standardOutput.contains(command)) }
         let serve = try cli.run(["serve", "--help"])
         for option in ["--host", "--port", "--database", "--seed", "--base-url", "--no-explain"] {
             #expect(serve.standardOutput.contains(option), "\(option)")
@@ -164,5 +164,47 @@ struct CLITests {
                 == "understudy: error: cannot listen on 127.0.0.1:\(port): the address is already in use (is another server running?)\n"
         )
         #expect(server.stop() == 0)
+    }
+}
+
+/// `app add` and `jwt`: installing an app and calling Understudy as it, from a shell.
+@Suite("Connect apps from the command line", .serialized)
+struct ConnectCLITests {
+    @Test("app add prints the installation's credentials; jwt signs a request the server accepts")
+    func appAndJWT() async throws {
+        let cli = try CLIProcess()
+        let database = cli.path("site.sqlite")
+        let added = try cli.run([
+            "app", "add", "--key", "com.example.cli", "--name", "CLI App", "--scopes", "read,write",
+            "--shared-secret", "cli-secret-0123456789", "--database", database,
+        ])
+        #expect(added.status == 0, "\(added.standardError)")
+        #expect(added.standardOutput.contains("clientKey:    jira:"))
+        #expect(added.standardOutput.contains("sharedSecret: cli-secret-0123456789"))
+        let again = try cli.run(["app", "add", "--key", "com.example.cli", "--name", "X", "--scopes", "READ", "--database", database])
+        #expect(again.status == 1)
+        #expect(again.standardError.contains("already installed"))
+        let badScope = try cli.run(["app", "add", "--key", "k", "--name", "N", "--scopes", "READ,EVERYTHING"])
+        #expect(badScope.status != 0)
+        #expect(badScope.standardError.contains("unknown scope 'EVERYTHING'"))
+
+        let (server, _) = try cli.serve(["--database", database])
+        let target = "/rest/api/3/myself?expand=groups"
+        let signed = try cli.run(["jwt", "--app", "com.example.cli", "--url", target, "--canonical", "--database", database])
+        #expect(signed.status == 0)
+        #expect(signed.standardError.contains("canonical request: GET&/rest/api/3/myself&expand=groups"))
+        let token = signed.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+        let myself = try await http("GET", server.baseURL + target, authorization: "JWT " + token)
+        #expect(myself.status == 200)
+        #expect(myself.body.contains("\"displayName\":\"CLI App\""))
+        #expect(myself.body.contains("\"accountType\":\"app\""))
+        let replay = try await http("GET", server.baseURL + "/rest/api/3/myself", authorization: "JWT " + token)
+        #expect(replay.status == 401)
+        #expect(replay.headers["x-understudy-explain"]?.hasPrefix("Query string hash mismatch") == true)
+        #expect(server.stop() == 0)
+
+        let missing = try cli.run(["jwt", "--app", "com.example.none", "--url", "/x", "--database", database])
+        #expect(missing.status == 1)
+        #expect(missing.standardError.contains("no app with key \"com.example.none\""))
     }
 }
