@@ -18,6 +18,8 @@ struct UnderstudyResponder: HTTPResponder {
     let appProperties: AppPropertyService
     let representations: Representations
     let requestIds = RequestIdGenerator()
+    /// Header sections larger than this are refused with `431` before authentication (spec 5.2).
+    static let maximumHeaderBytes = 16 * 1024
 
     init(
         configuration: ServerConfiguration, address: SiteAddress, store: any SiteStore,
@@ -92,6 +94,15 @@ struct UnderstudyResponder: HTTPResponder {
     private func handle(_ request: Request, builder: inout ResponseBuilder, explanation: inout String?) async throws
         -> Response
     {
+        let headerBytes = request.headers.reduce(0) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count + 4 }
+        guard headerBytes <= Self.maximumHeaderBytes else {
+            throw JiraFailure(
+                status: .init(code: 431, reasonPhrase: "Request Header Fields Too Large"),
+                body: .errorCollection(messages: ["Request header fields too large."]),
+                explanation:
+                    "The request's header section is \(headerBytes) bytes; Understudy accepts at most \(Self.maximumHeaderBytes). An oversized cookie or token is the usual cause."
+            )
+        }
         let target = Substring(request.head.path ?? "/")
         let pathEnd = target.firstIndex(of: "?") ?? target.endIndex
         let path = target[..<pathEnd]

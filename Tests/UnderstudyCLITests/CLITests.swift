@@ -15,7 +15,9 @@ struct CLITests {
         let cli = try CLIProcess()
         let result = try cli.run(["--help"])
         #expect(result.status == 0)
-        for command in ["serve", "seed", "user", "token", "app", "jwt"] { #expect(result.standardOutput.contains(command)) }
+        for command in ["serve", "seed", "user", "token", "app", "jwt"] {
+            #expect(result.standardOutput.contains(command))
+        }
         let serve = try cli.run(["serve", "--help"])
         for option in ["--host", "--port", "--database", "--seed", "--base-url", "--no-explain"] {
             #expect(serve.standardOutput.contains(option), "\(option)")
@@ -181,7 +183,9 @@ struct ConnectCLITests {
         #expect(added.status == 0, "\(added.standardError)")
         #expect(added.standardOutput.contains("clientKey:    jira:"))
         #expect(added.standardOutput.contains("sharedSecret: cli-secret-0123456789"))
-        let again = try cli.run(["app", "add", "--key", "com.example.cli", "--name", "X", "--scopes", "READ", "--database", database])
+        let again = try cli.run([
+            "app", "add", "--key", "com.example.cli", "--name", "X", "--scopes", "READ", "--database", database,
+        ])
         #expect(again.status == 1)
         #expect(again.standardError.contains("already installed"))
         let badScope = try cli.run(["app", "add", "--key", "k", "--name", "N", "--scopes", "READ,EVERYTHING"])
@@ -190,7 +194,9 @@ struct ConnectCLITests {
 
         let (server, _) = try cli.serve(["--database", database])
         let target = "/rest/api/3/myself?expand=groups"
-        let signed = try cli.run(["jwt", "--app", "com.example.cli", "--url", target, "--canonical", "--database", database])
+        let signed = try cli.run([
+            "jwt", "--app", "com.example.cli", "--url", target, "--canonical", "--database", database,
+        ])
         #expect(signed.status == 0)
         #expect(signed.standardError.contains("canonical request: GET&/rest/api/3/myself&expand=groups"))
         let token = signed.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -150,4 +150,23 @@ struct ConventionTests {
             }
         }
     }
+
+    @Test("A header section over 16 KiB is refused with 431 before authentication")
+    func oversizedHeaders() async throws {
+        try await TestSite.test { client in
+            var headers = HTTPFields.ada
+            headers[HTTPField.Name("X-Padding")!] = String(repeating: "p", count: 17000)
+            try await client.execute(uri: "/rest/api/3/myself", method: .get, headers: headers) { response in
+                #expect(response.status.code == 431)
+                #expect(response.errorMessage == "Request header fields too large.")
+                #expect(response.headers[HTTPField.Name("X-AAccountId")!] == nil)
+                #expect(response.explanation?.contains("at most 16384") == true)
+            }
+            var nearLimit = HTTPFields.ada
+            nearLimit[HTTPField.Name("X-Padding")!] = String(repeating: "p", count: 15000)
+            try await client.execute(uri: "/rest/api/3/myself", method: .get, headers: nearLimit) { response in
+                #expect(response.status == .ok)
+            }
+        }
+    }
 }
