@@ -76,20 +76,12 @@ struct AddAppCommand: AsyncParsableCommand {
                 ?? ConnectApp.defaultGroups
             let appUser = User(
                 accountId: app.accountId, accountType: .app, emailAddress: nil, displayName: name, groups: groupList)
-            let store = try await SiteSetup.openStore(database: database.database)
-            do {
+            try await database.withStore(context: "cannot add the app") { store in
                 if try await store.app(key: key) != nil {
                     throw SiteSetup.Failure(description: "an app with key \"\(key)\" is already installed", exitCode: 1)
                 }
                 try await store.load(Site(apps: [app], appUsers: [appUser]))
-            } catch let error as SiteStoreError {
-                try? await store.close()
-                throw SiteSetup.Failure(description: "cannot add the app: \(error)", exitCode: 1)
-            } catch {
-                try? await store.close()
-                throw error
             }
-            try await store.close()
             say("key:          \(app.key)")
             say("clientKey:    \(app.clientKey)")
             say("sharedSecret: \(app.sharedSecret)")
@@ -143,9 +135,7 @@ struct JWTCommand: AsyncParsableCommand {
 
     func run() async throws {
         await reportingFailures {
-            let store = try await SiteSetup.openStore(database: database.database)
-            let found = try await store.app(key: app)
-            try await store.close()
+            let found = try await database.withStore(context: "cannot read the apps") { try await $0.app(key: app) }
             guard let found else {
                 throw SiteSetup.Failure(
                     description: "no app with key \"\(app)\" is installed in \(database.database)", exitCode: 1)

@@ -60,8 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
         await reportingFailures {
             // A bad site file is found before the database is touched or the port is bound.
             let site = try seed.map(SiteSetup.readSiteFile)
-            let store = try await SiteSetup.openStore(database: database.database)
-            do {
+            try await database.withStore(context: "cannot load the site") { store in
                 if let site, let seed {
                     try await SiteSetup.load(site, into: store, file: seed)
                     say("Loaded site file \(seed): \(site.users.count) users, \(site.apps.count) apps.")
@@ -85,11 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
                             "cannot listen on \(host):\(port): the address is already in use (is another server running?)",
                         exitCode: 1)
                 }
-            } catch {
-                try? await store.close()
-                throw error
             }
-            try await store.close()
             logger.notice("Understudy stopped; the database is closed.")
         }
     }

@@ -21,14 +21,9 @@ struct SeedCommand: AsyncParsableCommand {
     func run() async throws {
         await reportingFailures {
             let site = try SiteSetup.readSiteFile(file)
-            let store = try await SiteSetup.openStore(database: database.database)
-            do {
+            try await database.withStore(context: "cannot load \(file)") { store in
                 try await SiteSetup.load(site, into: store, file: file)
-            } catch {
-                try? await store.close()
-                throw error
             }
-            try await store.close()
             say(
                 "Loaded \(file) into \(database.database): \(site.users.count) users, \(site.apps.count) apps, \(site.userProperties.count) user properties, \(site.appProperties.count) app properties."
             )
@@ -89,14 +84,7 @@ struct AddUserCommand: AsyncParsableCommand {
             let user = User(
                 accountId: accountId ?? AccountIds.generate(), emailAddress: email, displayName: name,
                 groups: groupList, apiTokenHashes: [APITokens.hash(token)])
-            let store = try await SiteSetup.openStore(database: database.database)
-            do {
-                try await store.addUser(user)
-            } catch let error as SiteStoreError {
-                try? await store.close()
-                throw SiteSetup.Failure(description: "cannot add the user: \(error)", exitCode: 1)
-            }
-            try await store.close()
+            try await database.withStore(context: "cannot add the user") { try await $0.addUser(user) }
             say("accountId: \(user.accountId)")
             say("apiToken:  \(token)")
         }
@@ -122,15 +110,9 @@ struct CreateTokenCommand: AsyncParsableCommand {
     func run() async throws {
         await reportingFailures {
             let token = APITokens.generate()
-            let store = try await SiteSetup.openStore(database: database.database)
-            let user: User
-            do {
-                user = try await store.addAPITokenHash(APITokens.hash(token), emailAddress: email)
-            } catch let error as SiteStoreError {
-                try? await store.close()
-                throw SiteSetup.Failure(description: "cannot create a token: \(error)", exitCode: 1)
+            let user = try await database.withStore(context: "cannot create a token") {
+                try await $0.addAPITokenHash(APITokens.hash(token), emailAddress: email)
             }
-            try await store.close()
             say("accountId: \(user.accountId)")
             say("apiToken:  \(token)")
         }

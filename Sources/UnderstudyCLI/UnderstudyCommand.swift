@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import UnderstudyCore
 import UnderstudyServer
 
 /// `understudy`: a local stand-in for Jira Cloud's users, user properties and app data.
@@ -27,6 +28,24 @@ struct DatabaseOptions: ParsableArguments {
             "The SQLite file that holds the site (created if missing, WAL mode), or :memory: to keep everything in memory.",
             valueName: "PATH"))
     var database: String = "understudy.sqlite"
+
+    /// Opens the store, runs `body` and closes the store whatever happens. A refused write
+    /// becomes a one-line failure that starts with `context` ("cannot add the user: …").
+    func withStore<T>(context: String, _ body: (any SiteStore) async throws -> T) async throws -> T {
+        let store = try await SiteSetup.openStore(database: database)
+        let result: T
+        do {
+            result = try await body(store)
+        } catch let error as SiteStoreError {
+            try? await store.close()
+            throw SiteSetup.Failure(description: "\(context): \(error)", exitCode: 1)
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        try await store.close()
+        return result
+    }
 }
 
 /// Prints a one-line error and ends the process with `code`.

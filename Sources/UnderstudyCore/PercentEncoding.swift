@@ -48,11 +48,17 @@ public enum PercentEncoding {
 
     /// Encodes every byte except RFC 3986's unreserved characters and those in `alsoLiteral`.
     public static func encode(_ text: String, alsoLiteral: Set<UInt8> = []) -> String {
+        encode(text) { isUnreserved($0) || alsoLiteral.contains($0) }
+    }
+
+    /// Encodes, as `%XX` with uppercase hex, every byte for which `isLiteral` is false.
+    public static func encode(_ text: String, keeping isLiteral: (UInt8) -> Bool) -> String {
+        if text.utf8.allSatisfy(isLiteral) { return text }
         let hex = Array("0123456789ABCDEF".utf8)
         var output: [UInt8] = []
-        output.reserveCapacity(text.utf8.count)
+        output.reserveCapacity(text.utf8.count + 8)
         for byte in text.utf8 {
-            if isUnreserved(byte) || alsoLiteral.contains(byte) {
+            if isLiteral(byte) {
                 output.append(byte)
             } else {
                 output.append(UInt8(ascii: "%"))

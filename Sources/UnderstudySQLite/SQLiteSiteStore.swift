@@ -228,12 +228,12 @@ public final class SQLiteSiteStore: SiteStore {
                     ])
             }
             for property in site.userProperties {
-                _ = try await Self.upsertUserProperty(
-                    accountId: property.accountId, key: property.key, value: property.value, on: connection)
+                _ = try await PropertyTable.user.upsert(
+                    owner: property.accountId, key: property.key, value: property.value, on: connection)
             }
             for property in site.appProperties {
-                _ = try await Self.upsertAppProperty(
-                    appKey: property.appKey, key: property.key, value: property.value, on: connection)
+                _ = try await PropertyTable.app.upsert(
+                    owner: property.appKey, key: property.key, value: property.value, on: connection)
             }
         }
     }
@@ -257,103 +257,66 @@ public final class SQLiteSiteStore: SiteStore {
             ])
     }
 
-    // MARK: User properties
+    // MARK: User and app properties
 
     public func userPropertyKeys(accountId: String) async throws -> [String] {
-        try await reader.query(
-            "SELECT property_key FROM user_properties WHERE account_id = ? ORDER BY property_key",
-            [.text(accountId)]
-        ).compactMap { $0.column("property_key")?.string }
+        try await keys(in: .user, owner: accountId)
     }
 
     public func userProperty(accountId: String, key: String) async throws -> PropertyValue? {
-        try await reader.query(
-            "SELECT value_json FROM user_properties WHERE account_id = ? AND property_key = ?",
-            [.text(accountId), .text(key)]
-        ).first?.column("value_json")?.string.map(PropertyValue.init(storedJSONText:))
+        try await value(in: .user, owner: accountId, key: key)
     }
 
     public func setUserProperty(accountId: String, key: String, value: PropertyValue) async throws -> WriteOutcome {
-        let writer = self.writer
-        do {
-            return try await writeLock.withLock {
-                try await Self.upsertUserProperty(accountId: accountId, key: key, value: value, on: writer)
-            }
-        } catch let error as SQLiteError
-            where error.reason == .constraintForeignKeyFailed || error.reason == .constraint
-        {
-            throw SiteStoreError.unknownAccountId(accountId)
-        }
-    }
-
-    /// One statement decides created or updated atomically: a new row starts at revision 1.
-    private static func upsertUserProperty(
-        accountId: String, key: String, value: PropertyValue, on connection: SQLiteConnection
-    ) async throws -> WriteOutcome {
-        let rows = try await connection.query(
-            """
-            INSERT INTO user_properties (account_id, property_key, value_json) VALUES (?, ?, ?)
-            ON CONFLICT (account_id, property_key) DO UPDATE SET value_json = excluded.value_json,
-                revision = revision + 1
-            RETURNING revision
-            """,
-            [.text(accountId), .text(key), .text(value.jsonText)])
-        return rows.first?.column("revision")?.integer == 1 ? .created : .updated
+        try await set(in: .user, owner: accountId, key: key, value: value, unknownOwner: .unknownAccountId(accountId))
     }
 
     public func deleteUserProperty(accountId: String, key: String) async throws -> Bool {
-        try await !write(
-            "DELETE FROM user_properties WHERE account_id = ? AND property_key = ? RETURNING 1",
-            [.text(accountId), .text(key)]
-        ).isEmpty
+        try await delete(in: .user, owner: accountId, key: key)
     }
 
-    // MARK: App properties
-
     public func appPropertyKeys(appKey: String) async throws -> [String] {
-        try await reader.query(
-            "SELECT property_key FROM app_properties WHERE app_key = ? ORDER BY property_key", [.text(appKey)]
-        ).compactMap { $0.column("property_key")?.string }
+        try await keys(in: .app, owner: appKey)
     }
 
     public func appProperty(appKey: String, key: String) async throws -> PropertyValue? {
-        try await reader.query(
-            "SELECT value_json FROM app_properties WHERE app_key = ? AND property_key = ?", [.text(appKey), .text(key)]
-        ).first?.column("value_json")?.string.map(PropertyValue.init(storedJSONText:))
+        try await value(in: .app, owner: appKey, key: key)
     }
 
     public func setAppProperty(appKey: String, key: String, value: PropertyValue) async throws -> WriteOutcome {
+        try await set(in: .app, owner: appKey, key: key, value: value, unknownOwner: .unknownAppKey(appKey))
+    }
+
+    public func deleteAppProperty(appKey: String, key: String) async throws -> Bool {
+        try await delete(in: .app, owner: appKey, key: key)
+    }
+
+    private func keys(in table: PropertyTable, owner: String) async throws -> [String] {
+        try await reader.query(table.keysSQL, [.text(owner)]).compactMap { $0.column("property_key")?.string }
+    }
+
+    private func value(in table: PropertyTable, owner: String, key: String) async throws -> PropertyValue? {
+        try await reader.query(table.valueSQL, [.text(owner), .text(key)]).first?.column("value_json")?.string
+            .map(PropertyValue.init(storedJSONText:))
+    }
+
+    private func set(
+        in table: PropertyTable, owner: String, key: String, value: PropertyValue, unknownOwner: SiteStoreError
+    ) async throws -> WriteOutcome {
         let writer = self.writer
         do {
             return try await writeLock.withLock {
-                try await Self.upsertAppProperty(appKey: appKey, key: key, value: value, on: writer)
+                try await table.upsert(owner: owner, key: key, value: value, on: writer)
             }
         } catch let error as SQLiteError
             where error.reason == .constraintForeignKeyFailed || error.reason == .constraint
         {
-            throw SiteStoreError.unknownAppKey(appKey)
+            throw unknownOwner
         }
     }
 
-    private static func upsertAppProperty(
-        appKey: String, key: String, value: PropertyValue, on connection: SQLiteConnection
-    ) async throws -> WriteOutcome {
-        let rows = try await connection.query(
-            """
-            INSERT INTO app_properties (app_key, property_key, value_json) VALUES (?, ?, ?)
-            ON CONFLICT (app_key, property_key) DO UPDATE SET value_json = excluded.value_json,
-                revision = revision + 1
-            RETURNING revision
-            """,
-            [.text(appKey), .text(key), .text(value.jsonText)])
-        return rows.first?.column("revision")?.integer == 1 ? .created : .updated
-    }
-
-    public func deleteAppProperty(appKey: String, key: String) async throws -> Bool {
-        try await !write(
-            "DELETE FROM app_properties WHERE app_key = ? AND property_key = ? RETURNING 1",
-            [.text(appKey), .text(key)]
-        ).isEmpty
+    private func delete(in table: PropertyTable, owner: String, key: String) async throws -> Bool {
+        try await !write(table.deleteSQL, [.text(owner), .text(key)]).isEmpty
     }
 
     public func close() async throws {

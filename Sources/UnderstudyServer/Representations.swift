@@ -54,38 +54,26 @@ struct Representations {
             })
     }
 
-    /// Jira's `PropertyKeys`.
+    /// Jira's `PropertyKeys` for a user's properties.
     func propertyKeys(_ keys: [String], accountId: String, version: String) -> JSONValue {
         let owner = encodeAccountId(accountId)
-        return .object([
-            JSONMember(
-                "keys",
-                .array(
-                    keys.map { key in
-                        .object([
-                            JSONMember("key", .string(key)),
-                            JSONMember(
-                                "self",
-                                .string(
-                                    "\(baseURL)/rest/api/\(version)/user/properties/\(PercentEncoding.encode(key))?accountId=\(owner)"
-                                )),
-                        ])
-                    }))
-        ])
+        return keyList(keys) { key in
+            "\(baseURL)/rest/api/\(version)/user/properties/\(PercentEncoding.encode(key))?accountId=\(owner)"
+        }
     }
 
     /// The key list of Connect's app-property resource.
     func appPropertyKeys(_ keys: [String], appKey: String) -> JSONValue {
+        keyList(keys) { appPropertyURL(key: $0, appKey: appKey) }
+    }
+
+    /// `{"keys": [{"key", "self"}, …]}`
+    private func keyList(_ keys: [String], selfURL: (String) -> String) -> JSONValue {
         .object([
             JSONMember(
                 "keys",
                 .array(
-                    keys.map { key in
-                        .object([
-                            JSONMember("key", .string(key)),
-                            JSONMember("self", .string(appPropertyURL(key: key, appKey: appKey))),
-                        ])
-                    }))
+                    keys.map { .object([JSONMember("key", .string($0)), JSONMember("self", .string(selfURL($0)))]) }))
         ])
     }
 

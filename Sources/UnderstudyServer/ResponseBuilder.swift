@@ -73,18 +73,6 @@ struct ResponseBuilder {
     /// An explanation as an ASCII header value: other characters (and controls) become the
     /// percent-encoding of their UTF-8 bytes.
     static func headerSafe(_ text: String) -> String {
-        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
-        let hex = Array("0123456789ABCDEF".utf8)
-        var output: [UInt8] = []
-        for byte in text.utf8 {
-            if byte >= 0x20 && byte < 0x7F {
-                output.append(byte)
-            } else {
-                output.append(UInt8(ascii: "%"))
-                output.append(hex[Int(byte >> 4)])
-                output.append(hex[Int(byte & 0x0F)])
-            }
-        }
-        return String(decoding: output, as: UTF8.self)
+        PercentEncoding.encode(text) { $0 >= 0x20 && $0 < 0x7F }
     }
 }
