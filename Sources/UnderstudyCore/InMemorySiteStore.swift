@@ -101,6 +101,10 @@ public actor InMemorySiteStore: SiteStore {
         userProperties[accountId]?[key]
     }
 
+    public func userProperties(accountId: String) -> [String: PropertyValue] {
+        userProperties[accountId] ?? [:]
+    }
+
     public func setUserProperty(accountId: String, key: String, value: PropertyValue) throws -> WriteOutcome {
         guard usersById[accountId] != nil else { throw SiteStoreError.unknownAccountId(accountId) }
         return userProperties[accountId, default: [:]].updateValue(value, forKey: key) == nil ? .created : .updated
@@ -126,6 +130,8 @@ public actor InMemorySiteStore: SiteStore {
     public func deleteAppProperty(appKey: String, key: String) -> Bool {
         appProperties[appKey]?.removeValue(forKey: key) != nil
     }
+
+    public func changeCounter() -> Int? { nil }
 
     public func close() {}
 

@@ -23,6 +23,8 @@ public protocol SiteStore: Sendable {
     /// The keys of a user's properties, sorted by key.
     func userPropertyKeys(accountId: String) async throws -> [String]
     func userProperty(accountId: String, key: String) async throws -> PropertyValue?
+    /// All of a user's properties at once.
+    func userProperties(accountId: String) async throws -> [String: PropertyValue]
     func setUserProperty(accountId: String, key: String, value: PropertyValue) async throws -> WriteOutcome
     /// Removes a property; `false` when it was not set.
     func deleteUserProperty(accountId: String, key: String) async throws -> Bool
@@ -32,6 +34,10 @@ public protocol SiteStore: Sendable {
     func appProperty(appKey: String, key: String) async throws -> PropertyValue?
     func setAppProperty(appKey: String, key: String, value: PropertyValue) async throws -> WriteOutcome
     func deleteAppProperty(appKey: String, key: String) async throws -> Bool
+
+    /// A number that changes when another process changes the store, or `nil` when no other
+    /// process can (memory). Caches use it to notice a `seed` run while the server serves.
+    func changeCounter() async throws -> Int?
 
     /// Releases the store's resources (closes the database cleanly).
     func close() async throws

@@ -6,6 +6,7 @@ import UnderstudyCore
 struct PropertyTable: Sendable {
     let keysSQL: String
     let valueSQL: String
+    let allSQL: String
     let upsertSQL: String
     let deleteSQL: String
 
@@ -15,6 +16,7 @@ struct PropertyTable: Sendable {
     private init(table: String, ownerColumn: String) {
         keysSQL = "SELECT property_key FROM \(table) WHERE \(ownerColumn) = ? ORDER BY property_key"
         valueSQL = "SELECT value_json FROM \(table) WHERE \(ownerColumn) = ? AND property_key = ?"
+        allSQL = "SELECT property_key, value_json FROM \(table) WHERE \(ownerColumn) = ?"
         upsertSQL = """
             INSERT INTO \(table) (\(ownerColumn), property_key, value_json) VALUES (?, ?, ?)
             ON CONFLICT (\(ownerColumn), property_key) DO UPDATE SET value_json = excluded.value_json,

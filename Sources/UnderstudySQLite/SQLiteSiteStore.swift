@@ -267,6 +267,17 @@ public final class SQLiteSiteStore: SiteStore {
         try await value(in: .user, owner: accountId, key: key)
     }
 
+    public func userProperties(accountId: String) async throws -> [String: PropertyValue] {
+        var properties: [String: PropertyValue] = [:]
+        for row in try await reader.query(PropertyTable.user.allSQL, [.text(accountId)]) {
+            guard let key = row.column("property_key")?.string, let value = row.column("value_json")?.string else {
+                continue
+            }
+            properties[key] = PropertyValue(storedJSONText: value)
+        }
+        return properties
+    }
+
     public func setUserProperty(accountId: String, key: String, value: PropertyValue) async throws -> WriteOutcome {
         try await set(in: .user, owner: accountId, key: key, value: value, unknownOwner: .unknownAccountId(accountId))
     }
@@ -317,6 +328,15 @@ public final class SQLiteSiteStore: SiteStore {
 
     private func delete(in table: PropertyTable, owner: String, key: String) async throws -> Bool {
         try await !write(table.deleteSQL, [.text(owner), .text(key)]).isEmpty
+    }
+
+    /// SQLite's `data_version` on the writer connection: it changes only when another connection,
+    /// such as another process, commits to the file.
+    public func changeCounter() async throws -> Int? {
+        let writer = self.writer
+        return try await writeLock.withLock {
+            try await writer.query("PRAGMA data_version").first?.column("data_version")?.integer
+        }
     }
 
     public func close() async throws {

@@ -30,7 +30,8 @@ public enum SiteSetup {
                 exitCode: 1)
         }
         do {
-            return try await SQLiteSiteStore.open(path: database, logger: logger)
+            // Reads of the hot site data are served from memory; every write goes to the file first.
+            return try await CachingSiteStore(backing: try await SQLiteSiteStore.open(path: database, logger: logger))
         } catch let error as SQLiteSiteStore.OpenError {
             throw Failure(description: error.description, exitCode: 1)
         }

@@ -88,7 +88,10 @@ struct UnderstudyResponder: HTTPResponder {
         // The path is logged without its query, which may carry a jwt token.
         let path = request.head.path ?? ""
         let pathOnly = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
-        context.logger.info("\(request.method.rawValue) \(pathOnly)", metadata: metadata)
+        // Refusals and explained answers are what a developer looks for; plain successes are debug
+        // lines, so a busy test suite does not pay for a log line per request.
+        let level: Logger.Level = explanation != nil || response.status.code >= 400 ? .info : .debug
+        context.logger.log(level: level, "\(request.method.rawValue) \(pathOnly)", metadata: metadata)
     }
 
     private func handle(_ request: Request, builder: inout ResponseBuilder, explanation: inout String?) async throws

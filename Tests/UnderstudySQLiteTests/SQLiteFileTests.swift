@@ -46,4 +46,32 @@ struct SQLiteFileTests {
         }
         #expect(error?.description.contains("cannot create the database file") == true)
     }
+
+    @Test("The read cache notices what another process wrote to the file")
+    func externalChanges() async throws {
+        let path = try temporaryPath()
+        let serving = try await CachingSiteStore(
+            backing: try await SQLiteSiteStore.open(path: path), externalChangeInterval: .milliseconds(10))
+        try await serving.load(Fixture.site)
+        #expect(try await serving.user(accountId: "557058:ada")?.displayName == "Ada")
+        #expect(try await serving.userProperty(accountId: "557058:bob", key: "tour")?.jsonText == "{\"step\":1}")
+
+        let other = try await SQLiteSiteStore.open(path: path)
+        var renamed = Fixture.ada
+        renamed.displayName = "Ada Lovelace"
+        try await other.load(Site(users: [renamed]))
+        _ = try await other.setUserProperty(
+            accountId: "557058:bob", key: "tour", value: PropertyValue(storedJSONText: "{\"step\":9}"))
+        try await other.close()
+
+        var seen = false
+        for _ in 0..<200 where !seen {
+            try await Task.sleep(for: .milliseconds(10))
+            let name = try await serving.user(accountId: "557058:ada")?.displayName
+            let value = try await serving.userProperty(accountId: "557058:bob", key: "tour")?.jsonText
+            seen = name == "Ada Lovelace" && value == "{\"step\":9}"
+        }
+        #expect(seen)
+        try await serving.close()
+    }
 }

@@ -7,6 +7,8 @@ import UnderstudySQLite
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case memory
     case sqlite
+    /// SQLite behind the in-memory read cache, as `serve` runs it.
+    case cachedSQLite
 
     var testDescription: String { rawValue }
 
@@ -15,7 +17,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
         switch self {
         case .memory:
             return (InMemorySiteStore(), {})
-        case .sqlite:
+        case .sqlite, .cachedSQLite:
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "understudy-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -109,6 +111,41 @@ struct StoreConformanceTests {
             #expect(try await store.deleteUserProperty(accountId: "557058:ada", key: "k"))
             #expect(try await !store.deleteUserProperty(accountId: "557058:ada", key: "k"))
             #expect(try await store.setUserProperty(accountId: "557058:ada", key: "k", value: first) == .created)
+        }
+    }
+
+    @Test("All of a user's properties at once", arguments: StoreKind.allCases)
+    func allProperties(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await store.load(Fixture.site)
+            _ = try await store.setUserProperty(
+                accountId: "557058:bob", key: "b", value: PropertyValue(storedJSONText: "2"))
+            let all = try await store.userProperties(accountId: "557058:bob")
+            #expect(
+                all == ["tour": PropertyValue(storedJSONText: "{\"step\":1}"), "b": PropertyValue(storedJSONText: "2")])
+            #expect(try await store.userProperties(accountId: "557058:ada") == [:])
+        }
+    }
+
+    @Test("Reads interleaved with writes always end on the last write", arguments: StoreKind.allCases)
+    func readsDuringWrites(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await store.load(Fixture.site)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        _ = try await store.setUserProperty(
+                            accountId: "557058:ada", key: "k\(index % 3)",
+                            value: PropertyValue(storedJSONText: "\(index)"))
+                    }
+                    group.addTask { _ = try await store.userPropertyKeys(accountId: "557058:ada") }
+                }
+                try await group.waitForAll()
+            }
+            let final = PropertyValue(storedJSONText: "100")
+            _ = try await store.setUserProperty(accountId: "557058:ada", key: "k0", value: final)
+            #expect(try await store.userProperty(accountId: "557058:ada", key: "k0") == final)
+            #expect(try await store.userPropertyKeys(accountId: "557058:ada") == ["k0", "k1", "k2"])
         }
     }
 

@@ -1,0 +1,333 @@
+#!/usr/bin/env python3
+"""Understudy's benchmark harness (run it through Benchmarks/run).
+
+Every throughput is the median of several wrk runs and is also given as a ratio to GET /status
+measured at the same connection count in the same run: on a shared 2-core machine only ratios are
+stable. The server is pinned to CPU 0 and wrk to CPU 1; both talk over 127.0.0.1 only.
+"""
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+USERS = 10_000
+KEYS_PER_USER = 10
+APP_KEY = "com.example.bench"
+APP_SECRET = "bench-shared-secret-0123456789abcdef0123"
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def pinned(cpu, command):
+    if shutil.which("taskset") and os.cpu_count() and os.cpu_count() > 1:
+        return ["taskset", "-c", str(cpu)] + command
+    return command
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """A running `understudy serve`, pinned to CPU 0."""
+
+    def __init__(self, binary, database, extra=()):
+        self.port = free_port()
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            pinned(0, [binary, "serve", "--port", str(self.port), "--database", database,
+                       "--log-level", "warning", *extra]),
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError("understudy exited before listening")
+            if line.startswith("Understudy is listening on "):
+                break
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def status_kb(self, field):
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def http_status(port, path="/status"):
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as connection:
+        connection.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        return int(connection.recv(64).split()[1])
+
+
+def to_ms(text):
+    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url, connections, seconds, script=None):
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
+    if script:
+        command += ["-s", script]
+    output = subprocess.run(pinned(1, command + [url]), capture_output=True, text=True, check=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": to_ms(re.search(r"\s50%\s+(\S+)", output).group(1)),
+        "p99": to_ms(re.search(r"\s99%\s+(\S+)", output).group(1)),
+        "errors": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(1) if socket_errors else "",
+    }
+
+
+def median_of(runs, url, connections, seconds, script=None):
+    wrk(url, connections, 1, script)  # warm-up
+    results = [wrk(url, connections, seconds, script) for _ in range(runs)]
+    merged = {key: statistics.median(r[key] for r in results) for key in ("rps", "p50", "p99")}
+    merged["errors"] = sum(r["errors"] for r in results)
+    return merged
+
+
+def basic(email, token):
+    return "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode()
+
+
+def site_file(path, users, keys_per_user):
+    """A site: `users` people with their own tokens and properties, one app, and a user with 50 keys."""
+    site = {
+        "users": [{"accountId": f"user-{i}", "emailAddress": f"user{i}@example.com", "displayName": f"User {i}",
+                   "apiTokens": [f"tok-{i}"], "groups": ["jira-software-users"]} for i in range(users)],
+        "apps": [{"key": APP_KEY, "name": "Bench", "clientKey": "jira:bench", "sharedSecret": APP_SECRET,
+                  "scopes": ["READ", "WRITE", "DELETE"], "accountId": "app-bench"}],
+        "userProperties": [{"accountId": f"user-{i}", "key": f"key-{k}",
+                            "value": {"user": i, "key": k, "settings": {"theme": "dark", "steps": [1, 2, 3]}}}
+                           for i in range(users) for k in range(keys_per_user)],
+    }
+    site["users"].append({"accountId": "many", "emailAddress": "many@example.com", "displayName": "Many",
+                          "apiTokens": ["tok-many"], "groups": ["jira-software-users"]})
+    site["userProperties"] += [{"accountId": "many", "key": f"many-{k:02d}", "value": k} for k in range(50)]
+    with open(path, "w") as file:
+        json.dump(site, file)
+
+
+def lua_table(values):
+    return "{" + ",".join(json.dumps(v) for v in values) + "}"
+
+
+def write_scripts(directory, users, keys_per_user):
+    """wrk Lua scripts for rows 2-5."""
+    auths = [basic(f"user{i}@example.com", f"tok-{i}") for i in range(users)]
+    scripts = {}
+    scripts["get"] = f"""
+local auths = {lua_table(auths)}
+math.randomseed(os.time())
+request = function()
+  local i = math.random(0, {users - 1})
+  local k = math.random(0, {keys_per_user - 1})
+  return wrk.format("GET", "/rest/api/3/user/properties/key-" .. k .. "?accountId=user-" .. i,
+    {{["Authorization"] = auths[i + 1]}})
+end
+"""
+    now = int(time.time())
+    targets, tokens = [], []
+    for n in range(2000):
+        i, k = (n * 7919) % users, n % keys_per_user
+        target = f"/rest/api/3/user/properties/key-{k}?accountId=user-{i}"
+        canonical = f"GET&/rest/api/3/user/properties/key-{k}&accountId=user-{i}"
+        claims = {"iss": APP_KEY, "iat": now, "exp": now + 7200,
+                  "qsh": hashlib.sha256(canonical.encode()).hexdigest()}
+        targets.append(target)
+        tokens.append("JWT " + jwt_hs256(claims, APP_SECRET))
+    scripts["jwt"] = f"""
+local targets = {lua_table(targets)}
+local tokens = {lua_table(tokens)}
+local n = 0
+request = function()
+  n = n % {len(targets)} + 1
+  return wrk.format("GET", targets[n], {{["Authorization"] = tokens[n]}})
+end
+"""
+    scripts["keys"] = f"""
+wrk.headers["Authorization"] = {json.dumps(basic("many@example.com", "tok-many"))}
+wrk.path = "/rest/api/3/user/properties?accountId=many"
+"""
+    scripts["put"] = f"""
+local auths = {lua_table(auths)}
+math.randomseed(os.time())
+request = function()
+  local i = math.random(0, {users - 1})
+  local k = math.random(0, {2 * keys_per_user - 1})
+  return wrk.format("PUT", "/rest/api/3/user/properties/key-" .. k .. "?accountId=user-" .. i,
+    {{["Authorization"] = auths[i + 1], ["Content-Type"] = "application/json"}},
+    '{{"user":' .. i .. ',"written":' .. math.random(0, 1000000) .. '}}')
+end
+"""
+    paths = {}
+    for name, text in scripts.items():
+        paths[name] = os.path.join(directory, f"{name}.lua")
+        with open(paths[name], "w") as file:
+            file.write(text)
+    return paths
+
+
+def jwt_hs256(claims, secret):
+    def encode(data):
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    signing_input = encode(b'{"alg":"HS256","typ":"JWT"}') + "." + encode(json.dumps(claims, separators=(",", ":")).encode())
+    signature = hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + encode(signature)
+
+
+def cold_start(binary, database, runs):
+    """Process start to the first 200 from /status, in milliseconds (median)."""
+    times = []
+    for _ in range(runs):
+        port = free_port()
+        started = time.perf_counter()
+        process = subprocess.Popen(pinned(0, [binary, "serve", "--port", str(port), "--database", database,
+                                              "--log-level", "warning"]),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while True:
+            try:
+                if http_status(port) == 200:
+                    break
+            except OSError:
+                time.sleep(0.0005)
+            if time.perf_counter() - started > 30:
+                raise RuntimeError("no answer within 30 s")
+        times.append((time.perf_counter() - started) * 1000)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    return statistics.median(times)
+
+
+def bulk_properties(database, total):
+    """Adds properties straight into an SQLite file made by `understudy seed` (for the scale rows)."""
+    connection = sqlite3.connect(database)
+    users = USERS
+    per_user = max(1, total // users)
+    with connection:
+        connection.execute("DELETE FROM user_properties")
+        connection.executemany(
+            "INSERT INTO user_properties (account_id, property_key, value_json) VALUES (?, ?, ?)",
+            ((f"user-{i}", f"key-{k}", '{"user":%d,"key":%d,"settings":{"theme":"dark"}}' % (i, k))
+             for i in range(users) for k in range(per_user)))
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    return users * per_user
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--smoke", action="store_true", help="one short run per row (CI)")
+    parser.add_argument("--scale", action="store_true", help="also 1 million and 10 million properties")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=5)
+    options = parser.parse_args()
+    runs, seconds = (1, 1) if options.smoke else (options.runs, options.seconds)
+    users = 200 if options.smoke else USERS
+    work = tempfile.mkdtemp(prefix="understudy-bench-")
+    rows = []
+
+    def row(name, figure, ratio="", target="", note=""):
+        rows.append((name, figure, ratio, target, note))
+        log(f"  {name}: {figure} {ratio} {target} {note}")
+
+    try:
+        log(f"building the site: {users} users, {users * KEYS_PER_USER} properties ...")
+        site = os.path.join(work, "site.json")
+        site_file(site, users, KEYS_PER_USER)
+        database = os.path.join(work, "bench.sqlite")
+        subprocess.run([options.binary, "seed", site, "--database", database], check=True, stdout=subprocess.DEVNULL)
+        scripts = write_scripts(work, users, KEYS_PER_USER)
+
+        server = Server(options.binary, database)
+        idle_rss = server.status_kb("VmRSS")
+        ceiling = {}
+        for connections in (1, 32, 128):
+            ceiling[connections] = median_of(runs, server.url + "/status", connections, seconds)
+            r = ceiling[connections]
+            row(f"1. GET /status, {connections} conn", f"{r['rps']:.0f} req/s, p50 {r['p50']:.3f} ms, p99 {r['p99']:.3f} ms",
+                "1.00")
+        base = ceiling[32]["rps"]
+
+        def measured(name, script, target_ratio, extra_target=""):
+            r = median_of(runs, server.url, 32, seconds, script)
+            ratio = r["rps"] / base
+            verdict = "met" if ratio >= target_ratio else "MISSED"
+            errors = f", {r['errors']} non-2xx" if r["errors"] else ""
+            row(name, f"{r['rps']:.0f} req/s, p50 {r['p50']:.3f} ms, p99 {r['p99']:.3f} ms{errors}",
+                f"{ratio:.2f}", f"≥ {target_ratio:.2f} {extra_target}", verdict)
+            return r
+
+        get = measured("2. GET user property, Basic", scripts["get"], 0.70, "(p99 < 2 ms)")
+        measured("3. GET user property, Connect JWT", scripts["jwt"], 0.60)
+        measured("4. GET key list (50 keys)", scripts["keys"], 0.60)
+        measured("5. PUT user property (WAL)", scripts["put"], 0.30)
+        peak_rss = server.status_kb("VmHWM")
+        server.stop()
+
+        memory_start = cold_start(options.binary, ":memory:", 3 if options.smoke else 5)
+        row("6. cold start, :memory:", f"{memory_start:.1f} ms", "", "< 100 ms", "met" if memory_start < 100 else "MISSED")
+        file_start = cold_start(options.binary, database, 3 if options.smoke else 5)
+        row(f"6. cold start, file with {users * KEYS_PER_USER} properties", f"{file_start:.1f} ms", "", "< 300 ms",
+            "met" if file_start < 300 else "MISSED")
+        row("7. reset through the control plane", "n/a", "", "< 5 ms", "the control plane does not exist yet")
+        row(f"8. scale: row 2 at {users * KEYS_PER_USER} properties",
+            f"p50 {get['p50']:.3f} ms, p99 {get['p99']:.3f} ms")
+        size = os.path.getsize(database) / (users * KEYS_PER_USER) * 1_000_000 / 2**20
+        row("8. database size per million properties", f"{size:.0f} MiB")
+        if options.scale and not options.smoke:
+            for total in (1_000, 1_000_000, 10_000_000):
+                scaled = os.path.join(work, f"scale-{total}.sqlite")
+                shutil.copy(database, scaled)
+                count = bulk_properties(scaled, total)
+                server = Server(options.binary, scaled)
+                r = median_of(runs, server.url, 32, seconds, scripts["get"])
+                server.stop()
+                per_million = os.path.getsize(scaled) / count * 1_000_000 / 2**20
+                row(f"8. scale: row 2 at {count} properties", f"p50 {r['p50']:.3f} ms, p99 {r['p99']:.3f} ms, "
+                    f"{r['rps']:.0f} req/s", "", "", f"{per_million:.0f} MiB per million")
+        row("9. memory: RSS idle / peak during rows 1-5", f"{idle_rss / 1024:.1f} MiB / {peak_rss / 1024:.1f} MiB")
+        row("10. PostgreSQL rows 2 and 5", "n/a", "", "", "the PostgreSQL store does not exist yet")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    cpu = "server pinned to CPU 0, wrk (1 thread) to CPU 1" if shutil.which("taskset") else "unpinned"
+    print(f"\nUnderstudy benchmark — {time.strftime('%Y-%m-%d')} — {os.cpu_count()} cores, {cpu}; "
+          f"{'smoke' if options.smoke else f'median of {runs} runs of {seconds} s'}, 32 connections unless noted\n")
+    print("| row | figure | ratio to /status | target | verdict |")
+    print("|---|---|---|---|---|")
+    for name, figure, ratio, target, note in rows:
+        print(f"| {name} | {figure} | {ratio} | {target} | {note} |")
+
+
+if __name__ == "__main__":
+    main()

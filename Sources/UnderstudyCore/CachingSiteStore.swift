@@ -1,0 +1,233 @@
+import Foundation
+import Synchronization
+
+/// Serves reads of a site from memory and writes through to another store.
+///
+/// Users, apps and each user's properties are cached as they are first read; a write goes to the
+/// backing store first and then drops what it changed from the cache, so the cache never holds a
+/// value the backing store does not. A read that fills the cache installs its result only if no
+/// write happened meanwhile (a global generation counter), so a slow read cannot bring back a value
+/// that a write has just replaced. Changes made by another process (a `seed` while serving) are
+/// noticed through `SiteStore.changeCounter()` within `externalChangeInterval`.
+public final class CachingSiteStore: SiteStore {
+    private let backing: any SiteStore
+    private let state = Mutex(State())
+    private let checking = Atomic<Bool>(false)
+    private let externalChangeInterval: Duration
+
+    private struct State {
+        var generation: UInt64 = 0
+        var usersById: [String: User] = [:]
+        var accountIdByEmail: [String: String] = [:]
+        var appsByKey: [String: ConnectApp] = [:]
+        var appKeyByClientKey: [String: String] = [:]
+        var userProperties: [String: [String: PropertyValue]] = [:]
+        var cachedPropertyCount = 0
+        var lastExternalCheck = ContinuousClock.now
+        var lastChangeCounter: Int?
+    }
+
+    /// At most this many property values are kept in memory; beyond it the cache starts afresh.
+    public let maximumCachedProperties: Int
+
+    /// Wraps `backing`, taking note of its change counter so that from now on any change by
+    /// another process is noticed.
+    public init(
+        backing: any SiteStore, maximumCachedProperties: Int = 2_000_000,
+        externalChangeInterval: Duration = .milliseconds(250)
+    ) async throws {
+        self.backing = backing
+        self.maximumCachedProperties = maximumCachedProperties
+        self.externalChangeInterval = externalChangeInterval
+        let counter = try await backing.changeCounter()
+        state.withLock { $0.lastChangeCounter = counter }
+    }
+
+    // MARK: Reads
+
+    public func isEmpty() async throws -> Bool { try await backing.isEmpty() }
+
+    public func user(accountId: String) async throws -> User? {
+        noticeExternalChanges()
+        let (cached, generation) = state.withLock { ($0.usersById[accountId], $0.generation) }
+        if let cached { return cached }
+        let user = try await backing.user(accountId: accountId)
+        if let user { install(user, ifStill: generation) }
+        return user
+    }
+
+    public func user(emailAddress: String) async throws -> User? {
+        noticeExternalChanges()
+        let email = emailAddress.lowercased()
+        let (cached, generation) = state.withLock { state in
+            (state.accountIdByEmail[email].flatMap { state.usersById[$0] }, state.generation)
+        }
+        if let cached { return cached }
+        let user = try await backing.user(emailAddress: emailAddress)
+        if let user { install(user, ifStill: generation) }
+        return user
+    }
+
+    public func app(key: String) async throws -> ConnectApp? {
+        noticeExternalChanges()
+        let (cached, generation) = state.withLock { ($0.appsByKey[key], $0.generation) }
+        if let cached { return cached }
+        let app = try await backing.app(key: key)
+        if let app { install(app, ifStill: generation) }
+        return app
+    }
+
+    public func app(clientKey: String) async throws -> ConnectApp? {
+        let (cached, generation) = state.withLock { state in
+            (state.appKeyByClientKey[clientKey].flatMap { state.appsByKey[$0] }, state.generation)
+        }
+        if let cached { return cached }
+        let app = try await backing.app(clientKey: clientKey)
+        if let app { install(app, ifStill: generation) }
+        return app
+    }
+
+    public func userPropertyKeys(accountId: String) async throws -> [String] {
+        try await properties(of: accountId).keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    public func userProperty(accountId: String, key: String) async throws -> PropertyValue? {
+        try await properties(of: accountId)[key]
+    }
+
+    public func userProperties(accountId: String) async throws -> [String: PropertyValue] {
+        try await properties(of: accountId)
+    }
+
+    /// A user's properties, from memory or loaded whole from the backing store.
+    private func properties(of accountId: String) async throws -> [String: PropertyValue] {
+        noticeExternalChanges()
+        let (cached, generation) = state.withLock { ($0.userProperties[accountId], $0.generation) }
+        if let cached { return cached }
+        let properties = try await backing.userProperties(accountId: accountId)
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            if state.cachedPropertyCount + properties.count > maximumCachedProperties {
+                state.userProperties.removeAll(keepingCapacity: true)
+                state.cachedPropertyCount = 0
+            }
+            state.userProperties[accountId] = properties
+            state.cachedPropertyCount += properties.count
+        }
+        return properties
+    }
+
+    public func appPropertyKeys(appKey: String) async throws -> [String] {
+        try await backing.appPropertyKeys(appKey: appKey)
+    }
+
+    public func appProperty(appKey: String, key: String) async throws -> PropertyValue? {
+        try await backing.appProperty(appKey: appKey, key: key)
+    }
+
+    // MARK: Writes: backing store first, then forget what changed
+
+    public func addUser(_ user: User) async throws {
+        defer { forgetSiteData() }
+        try await backing.addUser(user)
+    }
+
+    public func addAPITokenHash(_ hash: String, emailAddress: String) async throws -> User {
+        defer { forgetSiteData() }
+        return try await backing.addAPITokenHash(hash, emailAddress: emailAddress)
+    }
+
+    public func load(_ site: Site) async throws {
+        defer { forgetEverything() }
+        try await backing.load(site)
+    }
+
+    public func setUserProperty(accountId: String, key: String, value: PropertyValue) async throws -> WriteOutcome {
+        defer { forgetProperties(of: accountId) }
+        return try await backing.setUserProperty(accountId: accountId, key: key, value: value)
+    }
+
+    public func deleteUserProperty(accountId: String, key: String) async throws -> Bool {
+        defer { forgetProperties(of: accountId) }
+        return try await backing.deleteUserProperty(accountId: accountId, key: key)
+    }
+
+    public func setAppProperty(appKey: String, key: String, value: PropertyValue) async throws -> WriteOutcome {
+        try await backing.setAppProperty(appKey: appKey, key: key, value: value)
+    }
+
+    public func deleteAppProperty(appKey: String, key: String) async throws -> Bool {
+        try await backing.deleteAppProperty(appKey: appKey, key: key)
+    }
+
+    public func changeCounter() async throws -> Int? { try await backing.changeCounter() }
+
+    public func close() async throws { try await backing.close() }
+
+    // MARK: Cache maintenance
+
+    private func install(_ user: User, ifStill generation: UInt64) {
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            state.usersById[user.accountId] = user
+            if let email = user.emailAddress { state.accountIdByEmail[email.lowercased()] = user.accountId }
+        }
+    }
+
+    private func install(_ app: ConnectApp, ifStill generation: UInt64) {
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            state.appsByKey[app.key] = app
+            state.appKeyByClientKey[app.clientKey] = app.key
+        }
+    }
+
+    private func forgetSiteData() {
+        state.withLock { state in
+            state.generation &+= 1
+            state.usersById.removeAll()
+            state.accountIdByEmail.removeAll()
+            state.appsByKey.removeAll()
+            state.appKeyByClientKey.removeAll()
+        }
+    }
+
+    private func forgetProperties(of accountId: String) {
+        state.withLock { state in
+            state.generation &+= 1
+            if let removed = state.userProperties.removeValue(forKey: accountId) {
+                state.cachedPropertyCount -= removed.count
+            }
+        }
+    }
+
+    private func forgetEverything() {
+        forgetSiteData()
+        state.withLock { state in
+            state.userProperties.removeAll()
+            state.cachedPropertyCount = 0
+        }
+    }
+
+    /// At most every `externalChangeInterval`, asks the backing store in the background whether
+    /// another process changed it, and forgets everything if so. Never delays the caller.
+    private func noticeExternalChanges() {
+        let due = state.withLock { state in
+            let now = ContinuousClock.now
+            guard now - state.lastExternalCheck >= externalChangeInterval else { return false }
+            state.lastExternalCheck = now
+            return true
+        }
+        guard due, checking.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        else { return }
+        Task { [self] in
+            defer { checking.store(false, ordering: .releasing) }
+            guard let counter = try? await backing.changeCounter() else { return }
+            let changed = state.withLock { state in
+                defer { state.lastChangeCounter = counter }
+                return state.lastChangeCounter != counter
+            }
+            if changed { forgetEverything() }
+        }
+    }
+}
