@@ -71,11 +71,13 @@ struct ServeCommand: AsyncParsableCommand {
                 let configuration = ServerConfiguration(
                     host: host, port: port, baseURL: baseURL, explain: !noExplain)
                 let base = configuration.baseURL
-                let app = buildApplication(configuration: configuration, store: store, logger: logger) { boundPort in
-                    let hostInURL = host.contains(":") ? "[\(host)]" : host
-                    say("Understudy is listening on http://\(hostInURL):\(boundPort)")
-                    if baseURL != nil { say("Links (self) use the base URL \(base)") }
-                }
+                let app = buildApplication(
+                    configuration: configuration, store: store, logger: logger,
+                    onServerRunning: { boundPort in
+                        let hostInURL = host.contains(":") ? "[\(host)]" : host
+                        say("Understudy is listening on http://\(hostInURL):\(boundPort)")
+                        if baseURL != nil { say("Links (self) use the base URL \(base)") }
+                    })
                 do {
                     try await app.runService()
                 } catch let error as IOError where error.errnoCode == EADDRINUSE {

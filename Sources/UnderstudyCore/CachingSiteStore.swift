@@ -21,10 +21,21 @@ public final class CachingSiteStore: SiteStore {
         var accountIdByEmail: [String: String] = [:]
         var appsByKey: [String: ConnectApp] = [:]
         var appKeyByClientKey: [String: String] = [:]
-        var userProperties: [String: [String: PropertyValue]] = [:]
+        var userProperties: [String: CachedProperties] = [:]
         var cachedPropertyCount = 0
         var lastExternalCheck = ContinuousClock.now
         var lastChangeCounter: Int?
+    }
+
+    /// One user's properties, with the keys already in the order the key list returns them.
+    private struct CachedProperties {
+        let values: [String: PropertyValue]
+        let sortedKeys: [String]
+
+        init(_ values: [String: PropertyValue]) {
+            self.values = values
+            self.sortedKeys = values.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        }
     }
 
     /// At most this many property values are kept in memory; beyond it the cache starts afresh.
@@ -88,31 +99,31 @@ public final class CachingSiteStore: SiteStore {
     }
 
     public func userPropertyKeys(accountId: String) async throws -> [String] {
-        try await properties(of: accountId).keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        try await properties(of: accountId).sortedKeys
     }
 
     public func userProperty(accountId: String, key: String) async throws -> PropertyValue? {
-        try await properties(of: accountId)[key]
+        try await properties(of: accountId).values[key]
     }
 
     public func userProperties(accountId: String) async throws -> [String: PropertyValue] {
-        try await properties(of: accountId)
+        try await properties(of: accountId).values
     }
 
     /// A user's properties, from memory or loaded whole from the backing store.
-    private func properties(of accountId: String) async throws -> [String: PropertyValue] {
+    private func properties(of accountId: String) async throws -> CachedProperties {
         noticeExternalChanges()
         let (cached, generation) = state.withLock { ($0.userProperties[accountId], $0.generation) }
         if let cached { return cached }
-        let properties = try await backing.userProperties(accountId: accountId)
+        let properties = CachedProperties(try await backing.userProperties(accountId: accountId))
         state.withLock { state in
             guard state.generation == generation else { return }
-            if state.cachedPropertyCount + properties.count > maximumCachedProperties {
+            if state.cachedPropertyCount + properties.values.count > maximumCachedProperties {
                 state.userProperties.removeAll(keepingCapacity: true)
                 state.cachedPropertyCount = 0
             }
             state.userProperties[accountId] = properties
-            state.cachedPropertyCount += properties.count
+            state.cachedPropertyCount += properties.values.count
         }
         return properties
     }
@@ -196,7 +207,7 @@ public final class CachingSiteStore: SiteStore {
         state.withLock { state in
             state.generation &+= 1
             if let removed = state.userProperties.removeValue(forKey: accountId) {
-                state.cachedPropertyCount -= removed.count
+                state.cachedPropertyCount -= removed.values.count
             }
         }
     }

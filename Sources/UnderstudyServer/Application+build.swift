@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 import UnderstudyCore
@@ -6,10 +7,11 @@ import UnderstudyCore
 /// cannot drift between them.
 public func buildApplication(
     configuration: ServerConfiguration, store: any SiteStore, logger: Logger = Logger(label: "understudy"),
+    now: @escaping @Sendable () -> Date = Date.init,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let address = SiteAddress(configuration)
-    let responder = UnderstudyResponder(configuration: configuration, address: address, store: store)
+    let responder = UnderstudyResponder(configuration: configuration, address: address, store: store, now: now)
     return Application(
         responder: responder,
         configuration: .init(

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import UnderstudyAuth
 import UnderstudyCore
 
@@ -19,6 +20,9 @@ struct Authenticator: Sendable {
     /// The path of the site's base URL, which the query string hash leaves out.
     let basePath: String
     let now: @Sendable () -> Date
+    /// Tokens already verified for a request, so an app that reuses a token until it expires (as
+    /// many do) is not verified from scratch each time.
+    let verifiedTokens = VerifiedTokenCache()
 
     /// - Parameters:
     ///   - target: the request target as sent (path and query), for the query string hash.
@@ -62,6 +66,18 @@ struct Authenticator: Sendable {
 
     /// Connect JWT, in the order of spec 5.2: parse, find the app by `iss`, signature, times, qsh.
     private func connect(token: String, method: String, target: Substring) async throws -> Authentication {
+        if let remembered = verifiedTokens.lookUp(token, method: method, target: target),
+            let app = try await store.app(key: remembered.appKey), app.sharedSecret == remembered.sharedSecret,
+            let appUser = try await store.user(accountId: app.accountId)
+        {
+            // Signature and qsh were verified for exactly this request; the time is checked anew.
+            do {
+                try ConnectJWT.verifyTimes(remembered.token, now: now())
+                return .app(app, appUser: appUser)
+            } catch {
+                return .failed(explanation: error.explanation)
+            }
+        }
         do {
             let parsed = try ConnectJWT.parse(token)
             guard let app = try await store.app(key: parsed.issuer) else {
@@ -76,6 +92,7 @@ struct Authenticator: Sendable {
             guard let appUser = try await store.user(accountId: app.accountId) else {
                 return .failed(explanation: "The app user \(app.accountId) of app \(app.key) is missing from the site.")
             }
+            verifiedTokens.remember(token, parsed: parsed, app: app, method: method, target: target)
             return .app(app, appUser: appUser)
         } catch let failure as ConnectJWTFailure {
             return .failed(explanation: failure.explanation)
@@ -107,5 +124,37 @@ struct Authenticator: Sendable {
             return .failed(explanation: "The account \(email) is deactivated, and deactivated users cannot sign in.")
         }
         return .user(user)
+    }
+}
+
+/// Remembers Connect JWTs whose signature and qsh were verified, with the request they were
+/// verified for. A hit needs the same token, method and target, and the app's secret unchanged;
+/// the time claims are always checked again.
+final class VerifiedTokenCache: Sendable {
+    struct Entry: Sendable {
+        let token: ConnectToken
+        let appKey: String
+        let sharedSecret: String
+        let method: String
+        let target: Substring
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+    static let capacity = 10_000
+
+    func lookUp(_ token: String, method: String, target: Substring) -> Entry? {
+        guard let entry = entries.withLock({ $0[token] }), entry.method == method, entry.target == target else {
+            return nil
+        }
+        return entry
+    }
+
+    func remember(_ token: String, parsed: ConnectToken, app: ConnectApp, method: String, target: Substring) {
+        let entry = Entry(
+            token: parsed, appKey: app.key, sharedSecret: app.sharedSecret, method: method, target: target)
+        entries.withLock { entries in
+            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+            entries[token] = entry
+        }
     }
 }

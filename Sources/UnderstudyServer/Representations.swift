@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import UnderstudyAuth
 import UnderstudyCore
 
@@ -8,85 +9,104 @@ struct Representations {
     private var baseURL: String { address.baseURL }
 
     /// Jira's `User` (spec 3).
-    func user(_ user: User, version: String, expand: Set<String>) -> JSONValue {
-        let selfURL = "\(baseURL)/rest/api/\(version)/user?accountId=\(encodeAccountId(user.accountId))"
-        let groups = user.groups
-        let roles = ApplicationRole.granted(byGroups: groups)
-        var members: [JSONMember] = [
-            JSONMember("self", .string(selfURL)),
-            JSONMember("accountId", .string(user.accountId)),
-            JSONMember("accountType", .string(user.accountType.rawValue)),
-        ]
-        if let email = user.emailAddress { members.append(JSONMember("emailAddress", .string(email))) }
-        members.append(JSONMember("avatarUrls", avatarURLs(accountId: user.accountId)))
-        members.append(JSONMember("displayName", .string(user.displayName)))
-        members.append(JSONMember("active", .bool(user.active)))
-        members.append(JSONMember("timeZone", .string(user.timeZone)))
-        members.append(JSONMember("locale", .string(user.locale)))
-        let groupItems: [JSONValue] =
-            expand.contains("groups")
-            ? groups.map { name in
+    func user(_ user: User, version: String, expand: Set<String>) -> ByteBuffer {
+        let owner = encodeAccountId(user.accountId)
+        var json = JSONBuffer(capacity: 1024)
+        json.raw("{\"self\":")
+        json.string("\(baseURL)/rest/api/\(version)/user?accountId=\(owner)")
+        json.raw(",\"accountId\":")
+        json.string(user.accountId)
+        json.raw(",\"accountType\":")
+        json.string(user.accountType.rawValue)
+        if let email = user.emailAddress {
+            json.raw(",\"emailAddress\":")
+            json.string(email)
+        }
+        json.raw(",\"avatarUrls\":{")
+        for (index, size) in [48, 24, 16, 32].enumerated() {
+            if index > 0 { json.raw(",") }
+            json.string("\(size)x\(size)")
+            json.raw(":")
+            json.string("\(baseURL)/secure/useravatar?size=\(size)&ownerId=\(owner)")
+        }
+        json.raw("},\"displayName\":")
+        json.string(user.displayName)
+        json.raw(",\"active\":")
+        json.bool(user.active)
+        json.raw(",\"timeZone\":")
+        json.string(user.timeZone)
+        json.raw(",\"locale\":")
+        json.string(user.locale)
+        json.raw(",\"groups\":{\"size\":")
+        json.number(user.groups.count)
+        json.raw(",\"items\":[")
+        if expand.contains("groups") {
+            for (index, name) in user.groups.enumerated() {
                 let groupId = GroupIds.groupId(forName: name)
-                return .object([
-                    JSONMember("name", .string(name)),
-                    JSONMember("groupId", .string(groupId)),
-                    JSONMember("self", .string("\(baseURL)/rest/api/\(version)/group?groupId=\(groupId)")),
-                ])
-            } : []
-        members.append(JSONMember("groups", list(size: groups.count, items: groupItems)))
-        let roleItems: [JSONValue] =
-            expand.contains("applicationRoles")
-            ? roles.map { .object([JSONMember("key", .string($0.key)), JSONMember("name", .string($0.name))]) } : []
-        members.append(JSONMember("applicationRoles", list(size: roles.count, items: roleItems)))
-        members.append(JSONMember("expand", .string("groups,applicationRoles")))
-        return .object(members)
-    }
-
-    private func list(size: Int, items: [JSONValue]) -> JSONValue {
-        .object([JSONMember("size", .number(String(size))), JSONMember("items", .array(items))])
-    }
-
-    private func avatarURLs(accountId: String) -> JSONValue {
-        let owner = encodeAccountId(accountId)
-        return .object(
-            [("48x48", "48"), ("24x24", "24"), ("16x16", "16"), ("32x32", "32")].map { name, size in
-                JSONMember(name, .string("\(baseURL)/secure/useravatar?size=\(size)&ownerId=\(owner)"))
-            })
+                json.raw(index > 0 ? ",{\"name\":" : "{\"name\":")
+                json.string(name)
+                json.raw(",\"groupId\":")
+                json.string(groupId)
+                json.raw(",\"self\":")
+                json.string("\(baseURL)/rest/api/\(version)/group?groupId=\(groupId)")
+                json.raw("}")
+            }
+        }
+        let roles = ApplicationRole.granted(byGroups: user.groups)
+        json.raw("]},\"applicationRoles\":{\"size\":")
+        json.number(roles.count)
+        json.raw(",\"items\":[")
+        if expand.contains("applicationRoles") {
+            for (index, role) in roles.enumerated() {
+                json.raw(index > 0 ? ",{\"key\":" : "{\"key\":")
+                json.string(role.key)
+                json.raw(",\"name\":")
+                json.string(role.name)
+                json.raw("}")
+            }
+        }
+        json.raw("]},\"expand\":\"groups,applicationRoles\"}")
+        return json.buffer
     }
 
     /// Jira's `PropertyKeys` for a user's properties.
-    func propertyKeys(_ keys: [String], accountId: String, version: String) -> JSONValue {
-        let owner = encodeAccountId(accountId)
-        return keyList(keys) { key in
-            "\(baseURL)/rest/api/\(version)/user/properties/\(PercentEncoding.encode(key))?accountId=\(owner)"
-        }
+    func propertyKeys(_ keys: [String], accountId: String, version: String) -> ByteBuffer {
+        let prefix = "\(baseURL)/rest/api/\(version)/user/properties/"
+        let suffix = "?accountId=\(encodeAccountId(accountId))"
+        return keyList(keys) { prefix + PercentEncoding.encode($0) + suffix }
     }
 
     /// The key list of Connect's app-property resource.
-    func appPropertyKeys(_ keys: [String], appKey: String) -> JSONValue {
+    func appPropertyKeys(_ keys: [String], appKey: String) -> ByteBuffer {
         keyList(keys) { appPropertyURL(key: $0, appKey: appKey) }
     }
 
     /// `{"keys": [{"key", "self"}, …]}`
-    private func keyList(_ keys: [String], selfURL: (String) -> String) -> JSONValue {
-        .object([
-            JSONMember(
-                "keys",
-                .array(
-                    keys.map { .object([JSONMember("key", .string($0)), JSONMember("self", .string(selfURL($0)))]) }))
-        ])
+    private func keyList(_ keys: [String], selfURL: (String) -> String) -> ByteBuffer {
+        var json = JSONBuffer(capacity: 32 + keys.count * 128)
+        json.raw("{\"keys\":[")
+        for (index, key) in keys.enumerated() {
+            json.raw(index > 0 ? ",{\"key\":" : "{\"key\":")
+            json.string(key)
+            json.raw(",\"self\":")
+            json.string(selfURL(key))
+            json.raw("}")
+        }
+        json.raw("]}")
+        return json.buffer
     }
 
     /// One app property: `{"key", "value", "self"}`, the value verbatim.
-    func appProperty(key: String, value: PropertyValue, appKey: String) -> String {
-        var text = "{\"key\":"
-        JSONValue.writeString(key, to: &text)
-        text += ",\"value\":"
-        text += value.jsonText
-        text += ",\"self\":"
-        JSONValue.writeString(appPropertyURL(key: key, appKey: appKey), to: &text)
-        text += "}"
-        return text
+    func appProperty(key: String, value: PropertyValue, appKey: String) -> ByteBuffer {
+        var json = JSONBuffer(capacity: value.jsonText.utf8.count + 256)
+        json.raw("{\"key\":")
+        json.string(key)
+        json.raw(",\"value\":")
+        json.json(value.jsonText)
+        json.raw(",\"self\":")
+        json.string(appPropertyURL(key: key, appKey: appKey))
+        json.raw("}")
+        return json.buffer
     }
 
     private func appPropertyURL(key: String, appKey: String) -> String {
@@ -94,13 +114,14 @@ struct Representations {
     }
 
     /// Jira's `EntityProperty`: the stored JSON text goes out verbatim.
-    func entityProperty(key: String, value: PropertyValue) -> String {
-        var text = "{\"key\":"
-        JSONValue.writeString(key, to: &text)
-        text += ",\"value\":"
-        text += value.jsonText
-        text += "}"
-        return text
+    func entityProperty(key: String, value: PropertyValue) -> ByteBuffer {
+        var json = JSONBuffer(capacity: value.jsonText.utf8.count + 64)
+        json.raw("{\"key\":")
+        json.string(key)
+        json.raw(",\"value\":")
+        json.json(value.jsonText)
+        json.raw("}")
+        return json.buffer
     }
 
     /// Jira's `ServerInformation`.

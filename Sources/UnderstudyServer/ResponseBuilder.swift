@@ -21,9 +21,13 @@ struct ResponseBuilder {
     var closeConnection = false
 
     func json(_ status: HTTPResponse.Status = .ok, _ text: String, explanation: String? = nil) -> Response {
+        json(status, ByteBuffer(string: text), explanation: explanation)
+    }
+
+    func json(_ status: HTTPResponse.Status = .ok, _ body: ByteBuffer, explanation: String? = nil) -> Response {
         var headers = baseHeaders(explanation: explanation)
         headers[.contentType] = Self.jsonContentType
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
     }
 
     func json(_ status: HTTPResponse.Status = .ok, _ value: JSONValue, explanation: String? = nil) -> Response {

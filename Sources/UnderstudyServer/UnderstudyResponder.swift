@@ -76,6 +76,10 @@ struct UnderstudyResponder: HTTPResponder {
         _ request: Request, response: Response, explanation: String?, builder: ResponseBuilder,
         started: ContinuousClock.Instant, context: Context
     ) {
+        // Refusals and explained answers are what a developer looks for; plain successes are debug
+        // lines, so a busy test suite does not pay for a log line per request.
+        let level: Logger.Level = explanation != nil || response.status.code >= 400 ? .info : .debug
+        guard context.logger.logLevel <= level else { return }
         let elapsed = ContinuousClock.now - started
         var metadata: Logger.Metadata = [
             "request.id": "\(builder.requestId)",
@@ -88,9 +92,6 @@ struct UnderstudyResponder: HTTPResponder {
         // The path is logged without its query, which may carry a jwt token.
         let path = request.head.path ?? ""
         let pathOnly = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
-        // Refusals and explained answers are what a developer looks for; plain successes are debug
-        // lines, so a busy test suite does not pay for a log line per request.
-        let level: Logger.Level = explanation != nil || response.status.code >= 400 ? .info : .debug
         context.logger.log(level: level, "\(request.method.rawValue) \(pathOnly)", metadata: metadata)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import Synchronization
 import Testing
 import UnderstudyAuth
 import UnderstudyCore
@@ -197,6 +198,30 @@ struct ConnectContractTests {
         }
     }
 
+    @Test("A token reused for its own request keeps working until it expires, and only for that request")
+    func reusedToken() async throws {
+        let clock = TestClock()
+        try await TestSite.test(now: { clock.now }) { client in
+            let target = "/rest/api/3/user/properties/tour.progress?accountId=557058:bob"
+            let headers = HTTPFields.jwt("com.example.tour", .get, target, issuedAt: clock.now)
+            for _ in 0..<3 {
+                try await client.execute(uri: target, method: .get, headers: headers) { #expect($0.status == .ok) }
+            }
+            try await client.execute(uri: target + "&x=1", method: .get, headers: headers) {
+                expectUnauthorized($0, explanation: "Query string hash mismatch")
+            }
+            try await client.execute(uri: target, method: .delete, headers: headers) {
+                expectUnauthorized($0, explanation: "Query string hash mismatch")
+            }
+            clock.advance(by: 180 + 29)
+            try await client.execute(uri: target, method: .get, headers: headers) { #expect($0.status == .ok) }
+            clock.advance(by: 2)
+            try await client.execute(uri: target, method: .get, headers: headers) {
+                expectUnauthorized($0, explanation: "checking iat and exp")
+            }
+        }
+    }
+
     // MARK: App properties (spec 6)
 
     static let appProperties = "/rest/atlassian-connect/1/addons/com.example.tour/properties"
@@ -317,4 +342,11 @@ enum ConnectJWTTestSupport {
         }
         return encode("{\"alg\":\"none\"}") + "." + encode(claims) + "."
     }
+}
+
+/// A clock the test moves by hand.
+final class TestClock: Sendable {
+    private let current = Mutex(Date())
+    var now: Date { current.withLock { $0 } }
+    func advance(by seconds: TimeInterval) { current.withLock { $0.addTimeInterval(seconds) } }
 }
