@@ -21,8 +21,11 @@ struct Authenticator: Sendable {
     let basePath: String
     let now: @Sendable () -> Date
     /// Tokens already verified for a request, so an app that reuses a token until it expires (as
-    /// many do) is not verified from scratch each time.
-    let verifiedTokens = VerifiedTokenCache()
+    /// many do) is not verified from scratch each time. The signature and qsh hold for exactly that
+    /// request; the app's secret must be unchanged and the time claims are always checked again.
+    let verifiedTokens = BoundedCache<String, VerifiedToken>()
+    /// Basic credentials already verified, keyed by the header's base64 text (memory only).
+    let verifiedCredentials = BoundedCache<Substring, RememberedCredentials>()
 
     /// - Parameters:
     ///   - target: the request target as sent (path and query), for the query string hash.
@@ -49,8 +52,7 @@ struct Authenticator: Sendable {
         switch parts[0].lowercased() {
         case "basic": return try await basic(credentials: parts[1])
         case "jwt":
-            return try await connect(
-                token: String(parts[1].trimmingCharacters(in: .whitespaces)), method: method, target: target)
+            return try await connect(token: String(parts[1].trimmingWhitespace()), method: method, target: target)
         case "bearer":
             return .failed(
                 explanation:
@@ -66,7 +68,7 @@ struct Authenticator: Sendable {
 
     /// Connect JWT, in the order of spec 5.2: parse, find the app by `iss`, signature, times, qsh.
     private func connect(token: String, method: String, target: Substring) async throws -> Authentication {
-        if let remembered = verifiedTokens.lookUp(token, method: method, target: target),
+        if let remembered = verifiedTokens[token], remembered.method == method, remembered.target == target,
             let app = try await store.app(key: remembered.appKey), app.sharedSecret == remembered.sharedSecret,
             let appUser = try await store.user(accountId: app.accountId)
         {
@@ -92,7 +94,10 @@ struct Authenticator: Sendable {
             guard let appUser = try await store.user(accountId: app.accountId) else {
                 return .failed(explanation: "The app user \(app.accountId) of app \(app.key) is missing from the site.")
             }
-            verifiedTokens.remember(token, parsed: parsed, app: app, method: method, target: target)
+            verifiedTokens.remember(
+                VerifiedToken(
+                    token: parsed, appKey: app.key, sharedSecret: app.sharedSecret, method: method, target: target),
+                for: token)
             return .app(app, appUser: appUser)
         } catch let failure as ConnectJWTFailure {
             return .failed(explanation: failure.explanation)
@@ -100,7 +105,15 @@ struct Authenticator: Sendable {
     }
 
     private func basic(credentials: Substring) async throws -> Authentication {
-        guard let data = Data(base64Encoded: String(credentials.trimmingCharacters(in: .whitespaces))),
+        let encoded = credentials.trimmingWhitespace()
+        if let remembered = verifiedCredentials[encoded],
+            let user = try await store.user(accountId: remembered.accountId),
+            user.active, user.apiTokenHashes.contains(remembered.tokenHash)
+        {
+            // The same credentials were verified before and the account still holds that token.
+            return .user(user)
+        }
+        guard let data = Data(base64Encoded: String(encoded)),
             let decoded = String(data: data, encoding: .utf8),
             let colon = decoded.firstIndex(of: ":")
         else {
@@ -114,6 +127,7 @@ struct Authenticator: Sendable {
                     "No account on this site has the e-mail address '\(email)'; Basic auth takes the e-mail of the account that owns the API token."
             )
         }
+        let tokenHash = APITokens.hash(token)
         guard APITokens.matches(token, hashes: user.apiTokenHashes) else {
             return .failed(
                 explanation:
@@ -123,38 +137,52 @@ struct Authenticator: Sendable {
         guard user.active else {
             return .failed(explanation: "The account \(email) is deactivated, and deactivated users cannot sign in.")
         }
+        verifiedCredentials.remember(
+            RememberedCredentials(accountId: user.accountId, tokenHash: tokenHash), for: encoded)
         return .user(user)
     }
 }
 
-/// Remembers Connect JWTs whose signature and qsh were verified, with the request they were
-/// verified for. A hit needs the same token, method and target, and the app's secret unchanged;
-/// the time claims are always checked again.
-final class VerifiedTokenCache: Sendable {
-    struct Entry: Sendable {
-        let token: ConnectToken
-        let appKey: String
-        let sharedSecret: String
-        let method: String
-        let target: Substring
+/// Basic credentials already verified: which account they belong to and the hash of their token,
+/// so a repeated header skips base64 and HMAC but still needs the account to hold that token.
+struct RememberedCredentials: Sendable {
+    let accountId: String
+    let tokenHash: String
+}
+
+extension Substring {
+    /// Without leading and trailing spaces and tabs.
+    func trimmingWhitespace() -> Substring {
+        var result = self
+        while let first = result.first, first == " " || first == "\t" { result.removeFirst() }
+        while let last = result.last, last == " " || last == "\t" { result.removeLast() }
+        return result
     }
+}
 
-    private let entries = Mutex<[String: Entry]>([:])
-    static let capacity = 10_000
+/// A Connect JWT whose signature and qsh were verified, with the request it was verified for.
+struct VerifiedToken: Sendable {
+    let token: ConnectToken
+    let appKey: String
+    let sharedSecret: String
+    let method: String
+    let target: Substring
+}
 
-    func lookUp(_ token: String, method: String, target: Substring) -> Entry? {
-        guard let entry = entries.withLock({ $0[token] }), entry.method == method, entry.target == target else {
-            return nil
-        }
-        return entry
-    }
+/// A thread-safe dictionary that starts afresh when it reaches its capacity, for caches of
+/// verified credentials.
+final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private let entries = Mutex<[Key: Value]>([:])
+    let capacity: Int
 
-    func remember(_ token: String, parsed: ConnectToken, app: ConnectApp, method: String, target: Substring) {
-        let entry = Entry(
-            token: parsed, appKey: app.key, sharedSecret: app.sharedSecret, method: method, target: target)
+    init(capacity: Int = 10_000) { self.capacity = capacity }
+
+    subscript(key: Key) -> Value? { entries.withLock { $0[key] } }
+
+    func remember(_ value: Value, for key: Key) {
         entries.withLock { entries in
-            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-            entries[token] = entry
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[key] = value
         }
     }
 }

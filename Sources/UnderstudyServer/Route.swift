@@ -28,37 +28,40 @@ enum Route: Equatable {
     case unknown
 
     init(path: Substring) {
-        if path == "/status" {
+        // Matching compares UTF-8 bytes: the path is matched exactly as sent, and byte comparison
+        // keeps routing off the profile.
+        let bytes = path.utf8
+        if bytes.elementsEqual("/status".utf8) {
             self = .status
             return
         }
-        let appPrefix = "/rest/atlassian-connect/1/addons/"
-        if path.hasPrefix(appPrefix) {
-            self = Self.appRoute(path.dropFirst(appPrefix.count))
+        let appPrefix = "/rest/atlassian-connect/1/addons/".utf8
+        if bytes.starts(with: appPrefix) {
+            self = Self.appRoute(path.droppingUTF8(appPrefix.count))
             return
         }
         let version: String
-        let rest: Substring
-        if path.hasPrefix("/rest/api/2/") {
+        if bytes.starts(with: "/rest/api/2/".utf8) {
             version = "2"
-        } else if path.hasPrefix("/rest/api/3/") {
+        } else if bytes.starts(with: "/rest/api/3/".utf8) {
             version = "3"
         } else {
             self = .unknown
             return
         }
-        rest = path.dropFirst("/rest/api/2/".count)
-        switch rest {
+        let rest = path.droppingUTF8("/rest/api/2/".utf8.count)
+        switch String(rest) {
         case "serverInfo": self = .serverInfo(version: version)
         case "myself": self = .myself(version: version)
         case "user": self = .user(version: version)
         case "user/properties", "user/properties/": self = .userPropertyKeys(version: version)
         default:
-            let propertyPrefix = "user/properties/"
-            if rest.hasPrefix(propertyPrefix) {
-                let key = rest.dropFirst(propertyPrefix.count)
-                self = key.contains("/") ? .unknown : .userProperty(version: version, encodedKey: key)
-            } else if rest.hasPrefix("userProperties") {
+            let propertyPrefix = "user/properties/".utf8
+            if rest.utf8.starts(with: propertyPrefix) {
+                let key = rest.droppingUTF8(propertyPrefix.count)
+                self =
+                    key.utf8.contains(UInt8(ascii: "/")) ? .unknown : .userProperty(version: version, encodedKey: key)
+            } else if rest.utf8.starts(with: "userProperties".utf8) {
                 self = .guessedUserProperties
             } else {
                 self = .unknown
@@ -68,14 +71,17 @@ enum Route: Equatable {
 
     /// `{addonKey}/properties[/{propertyKey}]`
     private static func appRoute(_ rest: Substring) -> Route {
-        guard let slash = rest.firstIndex(of: "/") else { return .unknown }
+        guard let slash = rest.utf8.firstIndex(of: UInt8(ascii: "/")) else { return .unknown }
         let appKey = rest[..<slash]
-        let tail = rest[rest.index(after: slash)...]
+        let tail = rest[rest.utf8.index(after: slash)...]
         guard !appKey.isEmpty else { return .unknown }
-        if tail == "properties" || tail == "properties/" { return .appPropertyKeys(encodedAppKey: appKey) }
-        guard tail.hasPrefix("properties/") else { return .unknown }
-        let key = tail.dropFirst("properties/".count)
-        return key.contains("/") ? .unknown : .appProperty(encodedAppKey: appKey, encodedKey: key)
+        if tail.utf8.elementsEqual("properties".utf8) || tail.utf8.elementsEqual("properties/".utf8) {
+            return .appPropertyKeys(encodedAppKey: appKey)
+        }
+        let prefix = "properties/".utf8
+        guard tail.utf8.starts(with: prefix) else { return .unknown }
+        let key = tail.droppingUTF8(prefix.count)
+        return key.utf8.contains(UInt8(ascii: "/")) ? .unknown : .appProperty(encodedAppKey: appKey, encodedKey: key)
     }
 
     /// The methods the resource supports, in the order `Allow` lists them.
@@ -135,5 +141,13 @@ enum Route: Equatable {
         case .delete: return .scope(.delete)
         default: return .scope(.read)
         }
+    }
+}
+
+extension Substring {
+    /// The rest after the first `count` UTF-8 bytes (an ASCII prefix already matched as bytes).
+    /// Counting characters instead would swallow a combining mark that follows the prefix.
+    func droppingUTF8(_ count: Int) -> Substring {
+        self[utf8.index(startIndex, offsetBy: count)...]
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import Testing
+import UnderstudyCore
 
 /// Spec 5.1: e-mail and API token, and every way of getting them wrong.
 @Suite("Basic authentication")
@@ -70,6 +71,23 @@ struct AuthenticationTests {
                 response in
                 #expect(response.status == .ok)
                 #expect(response.headers[HTTPField.Name("X-AAccountId")!] == "557058:ada")
+            }
+        }
+    }
+
+    @Test("Credentials that worked stop working once the account is deactivated")
+    func deactivatedAfterUse() async throws {
+        let store = try await TestSite.store()
+        try await TestSite.test(store: store) { client in
+            try await client.execute(uri: "/rest/api/3/myself", method: .get, headers: .bob) {
+                #expect($0.status == .ok)
+            }
+            var bob = try #require(await store.user(accountId: "557058:bob"))
+            bob.active = false
+            try await store.load(Site(users: [bob]))
+            try await client.execute(uri: "/rest/api/3/myself", method: .get, headers: .bob) { response in
+                #expect(response.status == .unauthorized)
+                #expect(response.explanation?.contains("deactivated") == true)
             }
         }
     }
