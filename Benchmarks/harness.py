@@ -305,6 +305,7 @@ def main():
     users = 200 if options.smoke else USERS
     work = tempfile.mkdtemp(prefix="understudy-bench-")
     rows = []
+    failures = []
 
     def row(name, figure, ratio="", target="", note=""):
         rows.append((name, figure, ratio, target, note))
@@ -330,6 +331,8 @@ def main():
 
         def measured(name, script, target_ratio, extra_target=""):
             r = median_of(runs, server.url, 32, seconds, script)
+            if r["errors"]:
+                failures.append(f"{name}: {r['errors']} responses were not 2xx")
             ratio = r["rps"] / base
             verdict = "met" if ratio >= target_ratio else "MISSED"
             errors = f", {r['errors']} non-2xx" if r["errors"] else ""
@@ -383,6 +386,9 @@ def main():
     print("|---|---|---|---|---|")
     for name, figure, ratio, target, note in rows:
         print(f"| {name} | {figure} | {ratio} | {target} | {note} |")
+    if failures:
+        print("\nThe benchmark is invalid: " + "; ".join(failures), file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
