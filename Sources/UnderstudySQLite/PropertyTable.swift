@@ -1,4 +1,3 @@
-import SQLiteNIO
 import UnderstudyCore
 
 /// One of the two property tables, which have the same shape: values owned by a user
@@ -27,10 +26,8 @@ struct PropertyTable: Sendable {
     }
 
     /// One statement decides created or updated atomically: a new row starts at revision 1.
-    func upsert(owner: String, key: String, value: PropertyValue, on connection: SQLiteConnection) async throws
-        -> WriteOutcome
-    {
-        let rows = try await connection.query(upsertSQL, [.text(owner), .text(key), .text(value.jsonText)])
-        return rows.first?.column("revision")?.integer == 1 ? .created : .updated
+    func upsert(owner: String, key: String, value: PropertyValue, on connection: RawConnection) throws -> WriteOutcome {
+        let rows = try connection.query(upsertSQL, [.text(owner), .text(key), .text(value.jsonText)])
+        return rows.first?.first?.integer == 1 ? .created : .updated
     }
 }
