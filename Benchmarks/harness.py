@@ -237,11 +237,33 @@ def cold_start(binary, database, runs):
     return statistics.median(times)
 
 
+def scale_shape(total):
+    """How `total` properties spread over the site's users: (users holding them, keys per user)."""
+    return (USERS, total // USERS) if total >= USERS else (total, 1)
+
+
+def scale_script(directory, total):
+    users, per_user = scale_shape(total)
+    auths = [basic(f"user{i}@example.com", f"tok-{i}") for i in range(users)]
+    path = os.path.join(directory, f"get-{total}.lua")
+    with open(path, "w") as file:
+        file.write(f"""
+local auths = {lua_table(auths)}
+math.randomseed(os.time())
+request = function()
+  local i = math.random(0, {users - 1})
+  local k = math.random(0, {per_user - 1})
+  return wrk.format("GET", "/rest/api/3/user/properties/key-" .. k .. "?accountId=user-" .. i,
+    {{["Authorization"] = auths[i + 1]}})
+end
+""")
+    return path
+
+
 def bulk_properties(database, total):
-    """Adds properties straight into an SQLite file made by `understudy seed` (for the scale rows)."""
+    """Replaces the properties of an SQLite file made by `understudy seed` (for the scale rows)."""
     connection = sqlite3.connect(database)
-    users = USERS
-    per_user = max(1, total // users)
+    users, per_user = scale_shape(total)
     with connection:
         connection.execute("DELETE FROM user_properties")
         connection.executemany(
@@ -364,9 +386,10 @@ def main():
                 shutil.copy(database, scaled)
                 count = bulk_properties(scaled, total)
                 server = Server(options.binary, scaled)
-                r = median_of(runs, server.url, 32, seconds, scripts["get"])
+                r = median_of(runs, server.url, 32, seconds, scale_script(work, total))
                 server.stop()
                 per_million = os.path.getsize(scaled) / count * 1_000_000 / 2**20
+                os.remove(scaled)
                 row(f"8. scale: row 2 at {count} properties", f"p50 {r['p50']:.3f} ms, p99 {r['p99']:.3f} ms, "
                     f"{r['rps']:.0f} req/s", "", "", f"{per_million:.0f} MiB per million")
         row("9. memory: RSS idle / peak during rows 1-5", f"{idle_rss / 1024:.1f} MiB / {peak_rss / 1024:.1f} MiB")

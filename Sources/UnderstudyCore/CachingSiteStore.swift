@@ -21,7 +21,7 @@ public final class CachingSiteStore: SiteStore {
         var accountIdByEmail: [String: String] = [:]
         var appsByKey: [String: ConnectApp] = [:]
         var appKeyByClientKey: [String: String] = [:]
-        var userProperties: [String: CachedProperties] = [:]
+        var userProperties: [String: CachedEntry] = [:]
         var cachedPropertyCount = 0
         var lastExternalCheck = ContinuousClock.now
         var lastChangeCounter: Int?
@@ -38,17 +38,27 @@ public final class CachingSiteStore: SiteStore {
         }
     }
 
+    /// What the cache knows of one user's properties.
+    private enum CachedEntry {
+        case properties(CachedProperties)
+        /// The user has more than `maximumPropertiesPerUser`: served from the backing store.
+        case large
+    }
+
     /// At most this many property values are kept in memory; beyond it the cache starts afresh.
     public let maximumCachedProperties: Int
+    /// Users with more properties than this are not cached: the cache is for small, hot data.
+    public let maximumPropertiesPerUser: Int
 
     /// Wraps `backing`, taking note of its change counter so that from now on any change by
     /// another process is noticed.
     public init(
-        backing: any SiteStore, maximumCachedProperties: Int = 2_000_000,
+        backing: any SiteStore, maximumCachedProperties: Int = 2_000_000, maximumPropertiesPerUser: Int = 256,
         externalChangeInterval: Duration = .milliseconds(250)
     ) async throws {
         self.backing = backing
         self.maximumCachedProperties = maximumCachedProperties
+        self.maximumPropertiesPerUser = maximumPropertiesPerUser
         self.externalChangeInterval = externalChangeInterval
         let counter = try await backing.changeCounter()
         state.withLock { $0.lastChangeCounter = counter }
@@ -99,30 +109,49 @@ public final class CachingSiteStore: SiteStore {
     }
 
     public func userPropertyKeys(accountId: String) async throws -> [String] {
-        try await properties(of: accountId).sortedKeys
+        guard let cached = try await properties(of: accountId) else {
+            return try await backing.userPropertyKeys(accountId: accountId)
+        }
+        return cached.sortedKeys
     }
 
     public func userProperty(accountId: String, key: String) async throws -> PropertyValue? {
-        try await properties(of: accountId).values[key]
+        guard let cached = try await properties(of: accountId) else {
+            return try await backing.userProperty(accountId: accountId, key: key)
+        }
+        return cached.values[key]
     }
 
-    public func userProperties(accountId: String) async throws -> [String: PropertyValue] {
-        try await properties(of: accountId).values
+    public func userProperties(accountId: String, atMost limit: Int) async throws -> [String: PropertyValue]? {
+        guard let cached = try await properties(of: accountId), cached.values.count <= limit else {
+            return try await backing.userProperties(accountId: accountId, atMost: limit)
+        }
+        return cached.values
     }
 
-    /// A user's properties, from memory or loaded whole from the backing store.
-    private func properties(of accountId: String) async throws -> CachedProperties {
+    /// A user's properties from memory, loaded whole from the backing store on first use; `nil`
+    /// for a user with too many to cache.
+    private func properties(of accountId: String) async throws -> CachedProperties? {
         noticeExternalChanges()
         let (cached, generation) = state.withLock { ($0.userProperties[accountId], $0.generation) }
-        if let cached { return cached }
-        let properties = CachedProperties(try await backing.userProperties(accountId: accountId))
+        switch cached {
+        case .properties(let properties): return properties
+        case .large: return nil
+        case nil: break
+        }
+        let loaded = try await backing.userProperties(accountId: accountId, atMost: maximumPropertiesPerUser)
+        let properties = loaded.map(CachedProperties.init)
         state.withLock { state in
             guard state.generation == generation else { return }
+            guard let properties else {
+                state.userProperties[accountId] = .large
+                return
+            }
             if state.cachedPropertyCount + properties.values.count > maximumCachedProperties {
                 state.userProperties.removeAll(keepingCapacity: true)
                 state.cachedPropertyCount = 0
             }
-            state.userProperties[accountId] = properties
+            state.userProperties[accountId] = .properties(properties)
             state.cachedPropertyCount += properties.values.count
         }
         return properties
@@ -206,7 +235,7 @@ public final class CachingSiteStore: SiteStore {
     private func forgetProperties(of accountId: String) {
         state.withLock { state in
             state.generation &+= 1
-            if let removed = state.userProperties.removeValue(forKey: accountId) {
+            if case .properties(let removed)? = state.userProperties.removeValue(forKey: accountId) {
                 state.cachedPropertyCount -= removed.values.count
             }
         }

@@ -101,8 +101,9 @@ public actor InMemorySiteStore: SiteStore {
         userProperties[accountId]?[key]
     }
 
-    public func userProperties(accountId: String) -> [String: PropertyValue] {
-        userProperties[accountId] ?? [:]
+    public func userProperties(accountId: String, atMost limit: Int) -> [String: PropertyValue]? {
+        let properties = userProperties[accountId] ?? [:]
+        return properties.count <= limit ? properties : nil
     }
 
     public func setUserProperty(accountId: String, key: String, value: PropertyValue) throws -> WriteOutcome {

@@ -23,8 +23,8 @@ public protocol SiteStore: Sendable {
     /// The keys of a user's properties, sorted by key.
     func userPropertyKeys(accountId: String) async throws -> [String]
     func userProperty(accountId: String, key: String) async throws -> PropertyValue?
-    /// All of a user's properties at once.
-    func userProperties(accountId: String) async throws -> [String: PropertyValue]
+    /// All of a user's properties at once, or `nil` if the user has more than `limit`.
+    func userProperties(accountId: String, atMost limit: Int) async throws -> [String: PropertyValue]?
     func setUserProperty(accountId: String, key: String, value: PropertyValue) async throws -> WriteOutcome
     /// Removes a property; `false` when it was not set.
     func deleteUserProperty(accountId: String, key: String) async throws -> Bool

@@ -15,7 +15,7 @@ struct PropertyTable: Sendable {
     private init(table: String, ownerColumn: String) {
         keysSQL = "SELECT property_key FROM \(table) WHERE \(ownerColumn) = ? ORDER BY property_key"
         valueSQL = "SELECT value_json FROM \(table) WHERE \(ownerColumn) = ? AND property_key = ?"
-        allSQL = "SELECT property_key, value_json FROM \(table) WHERE \(ownerColumn) = ?"
+        allSQL = "SELECT property_key, value_json FROM \(table) WHERE \(ownerColumn) = ? LIMIT ?"
         upsertSQL = """
             INSERT INTO \(table) (\(ownerColumn), property_key, value_json) VALUES (?, ?, ?)
             ON CONFLICT (\(ownerColumn), property_key) DO UPDATE SET value_json = excluded.value_json,

@@ -200,9 +200,12 @@ public final class SQLiteSiteStore: SiteStore {
         try await value(in: .user, owner: accountId, key: key)
     }
 
-    public func userProperties(accountId: String) async throws -> [String: PropertyValue] {
+    public func userProperties(accountId: String, atMost limit: Int) async throws -> [String: PropertyValue]? {
+        let rows = try await read(
+            PropertyTable.user.allSQL, [.text(accountId), .integer(Int64(min(limit, Int(Int32.max)) + 1))])
+        guard rows.count <= limit else { return nil }
         var properties: [String: PropertyValue] = [:]
-        for row in try await read(PropertyTable.user.allSQL, [.text(accountId)]) {
+        for row in rows {
             guard let key = row[0].text, let value = row[1].text else { continue }
             properties[key] = PropertyValue(storedJSONText: value)
         }

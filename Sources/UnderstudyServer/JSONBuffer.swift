@@ -15,6 +15,11 @@ struct JSONBuffer {
         text.withUTF8Buffer { _ = buffer.writeBytes($0) }
     }
 
+    /// Bytes already in JSON form.
+    mutating func bytes(_ other: ByteBuffer) {
+        buffer.writeImmutableBuffer(other)
+    }
+
     /// Text that is already JSON, such as a stored property value.
     mutating func json(_ text: String) {
         buffer.writeString(text)
@@ -26,6 +31,28 @@ struct JSONBuffer {
 
     mutating func bool(_ value: Bool) {
         value ? raw("true") : raw("false")
+    }
+
+    /// The text of `string(_:)` without its quotes, for building one string from pieces.
+    mutating func stringContent(_ text: String) {
+        var quoted = JSONBuffer(capacity: text.utf8.count + 2)
+        quoted.string(text)
+        buffer.writeImmutableBuffer(quoted.buffer.getSlice(at: 1, length: quoted.buffer.readableBytes - 2)!)
+    }
+
+    /// `text` percent-encoded (RFC 3986, unreserved characters literal), written in place. The
+    /// result is plain ASCII without quotes or backslashes, so it needs no JSON escaping.
+    mutating func percentEncoded(_ text: String) {
+        let hex: StaticString = "0123456789ABCDEF"
+        for byte in text.utf8 {
+            if PercentEncoding.isUnreserved(byte) {
+                buffer.writeInteger(byte)
+            } else {
+                buffer.writeInteger(UInt8(ascii: "%"))
+                buffer.writeInteger(hex.utf8Start[Int(byte >> 4)])
+                buffer.writeInteger(hex.utf8Start[Int(byte & 0x0F)])
+            }
+        }
     }
 
     /// A string literal with quotes, backslashes and control characters escaped.

@@ -71,26 +71,37 @@ struct Representations {
 
     /// Jira's `PropertyKeys` for a user's properties.
     func propertyKeys(_ keys: [String], accountId: String, version: String) -> ByteBuffer {
-        let prefix = "\(baseURL)/rest/api/\(version)/user/properties/"
-        let suffix = "?accountId=\(encodeAccountId(accountId))"
-        return keyList(keys) { prefix + PercentEncoding.encode($0) + suffix }
+        keyList(
+            keys, selfPrefix: "\(baseURL)/rest/api/\(version)/user/properties/",
+            selfSuffix: "?accountId=\(encodeAccountId(accountId))")
     }
 
     /// The key list of Connect's app-property resource.
     func appPropertyKeys(_ keys: [String], appKey: String) -> ByteBuffer {
-        keyList(keys) { appPropertyURL(key: $0, appKey: appKey) }
+        keyList(
+            keys,
+            selfPrefix: "\(baseURL)/rest/atlassian-connect/1/addons/\(PercentEncoding.encode(appKey))/properties/",
+            selfSuffix: "")
     }
 
-    /// `{"keys": [{"key", "self"}, …]}`
-    private func keyList(_ keys: [String], selfURL: (String) -> String) -> ByteBuffer {
-        var json = JSONBuffer(capacity: 32 + keys.count * 128)
+    /// `{"keys": [{"key", "self"}, …]}`, each `self` being prefix + percent-encoded key + suffix,
+    /// written straight into the buffer.
+    private func keyList(_ keys: [String], selfPrefix: String, selfSuffix: String) -> ByteBuffer {
+        var prefix = JSONBuffer(capacity: selfPrefix.utf8.count + 16)
+        prefix.stringContent(selfPrefix)
+        var suffix = JSONBuffer(capacity: selfSuffix.utf8.count + 16)
+        suffix.stringContent(selfSuffix)
+        var json = JSONBuffer(
+            capacity: 16 + keys.count * (prefix.buffer.readableBytes + suffix.buffer.readableBytes + 64))
         json.raw("{\"keys\":[")
         for (index, key) in keys.enumerated() {
             json.raw(index > 0 ? ",{\"key\":" : "{\"key\":")
             json.string(key)
-            json.raw(",\"self\":")
-            json.string(selfURL(key))
-            json.raw("}")
+            json.raw(",\"self\":\"")
+            json.bytes(prefix.buffer)
+            json.percentEncoded(key)
+            json.bytes(suffix.buffer)
+            json.raw("\"}")
         }
         json.raw("]}")
         return json.buffer

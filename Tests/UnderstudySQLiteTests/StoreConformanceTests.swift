@@ -120,10 +120,11 @@ struct StoreConformanceTests {
             try await store.load(Fixture.site)
             _ = try await store.setUserProperty(
                 accountId: "557058:bob", key: "b", value: PropertyValue(storedJSONText: "2"))
-            let all = try await store.userProperties(accountId: "557058:bob")
+            let all = try await store.userProperties(accountId: "557058:bob", atMost: 2)
             #expect(
                 all == ["tour": PropertyValue(storedJSONText: "{\"step\":1}"), "b": PropertyValue(storedJSONText: "2")])
-            #expect(try await store.userProperties(accountId: "557058:ada") == [:])
+            #expect(try await store.userProperties(accountId: "557058:bob", atMost: 1) == nil, "more than the limit")
+            #expect(try await store.userProperties(accountId: "557058:ada", atMost: 10) == [:])
         }
     }
 
@@ -146,6 +147,25 @@ struct StoreConformanceTests {
             _ = try await store.setUserProperty(accountId: "557058:ada", key: "k0", value: final)
             #expect(try await store.userProperty(accountId: "557058:ada", key: "k0") == final)
             #expect(try await store.userPropertyKeys(accountId: "557058:ada") == ["k0", "k1", "k2"])
+        }
+    }
+
+    @Test("A user with many properties reads the same as one with few", arguments: StoreKind.allCases)
+    func manyProperties(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await store.load(Fixture.site)
+            for index in 0..<300 {
+                _ = try await store.setUserProperty(
+                    accountId: "557058:ada", key: "k\(index)", value: PropertyValue(storedJSONText: "\(index)"))
+            }
+            #expect(try await store.userPropertyKeys(accountId: "557058:ada").count == 300)
+            #expect(try await store.userProperty(accountId: "557058:ada", key: "k299")?.jsonText == "299")
+            _ = try await store.setUserProperty(
+                accountId: "557058:ada", key: "k299", value: PropertyValue(storedJSONText: "0"))
+            #expect(try await store.userProperty(accountId: "557058:ada", key: "k299")?.jsonText == "0")
+            #expect(try await store.deleteUserProperty(accountId: "557058:ada", key: "k0"))
+            #expect(try await store.userProperty(accountId: "557058:ada", key: "k0") == nil)
+            #expect(try await store.userPropertyKeys(accountId: "557058:ada").count == 299)
         }
     }
 
