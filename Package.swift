@@ -34,13 +34,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The embedded default store.
+        // The embedded default store. sqlite-nio brings the SQLite library (its VaporCSQLite module),
+        // which the store calls directly.
         .target(
             name: "UnderstudySQLite",
             dependencies: [
                 "UnderstudyCore",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

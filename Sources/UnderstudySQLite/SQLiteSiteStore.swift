@@ -1,21 +1,21 @@
 import Foundation
-import Logging
-import NIOCore
-import SQLiteNIO
 import Synchronization
 import UnderstudyCore
 
 /// The embedded default store: one SQLite file in WAL mode. Writes go through one connection on a
-/// thread of its own with group commit (`SQLiteWriter`); reads use a few sqlite-nio connections,
-/// so they never wait behind a write.
+/// thread of its own with group commit (`SQLiteWriter`); reads run on the caller's thread on one of
+/// a few reader connections with prepared statements (`ReaderPool`): a point read in WAL mode never
+/// waits behind a write and takes microseconds, less than handing it to another thread would.
 ///
-/// sqlite-nio was chosen over GRDB because, measured on the target machine, Basic auth plus a point
-/// read reached 0.53 of Hummingbird's no-op ceiling with it against 0.29 with GRDB's pooled reads,
-/// and it bundles its own SQLite, so a fresh machine needs no system library.
+/// SQLite comes from sqlite-nio, chosen over GRDB because, measured on the target machine, Basic auth
+/// plus a point read reached 0.53 of Hummingbird's no-op ceiling with it against 0.29 with GRDB's
+/// pooled reads, and because it bundles its own SQLite, so a fresh machine needs no system library.
+/// Understudy now calls that bundled SQLite's C API directly: reusing prepared statements and
+/// skipping the hop to a thread pool per statement took PUT from 0.11 to 0.37 of the ceiling
+/// (BENCHMARKS.md).
 public final class SQLiteSiteStore: SiteStore {
     private let writer: SQLiteWriter
-    private let readers: [SQLiteConnection]
-    private let nextReader = Atomic<Int>(0)
+    private let readers: ReaderPool
     public let path: String
 
     /// Why a database cannot be opened, in one line for the command line.
@@ -24,9 +24,7 @@ public final class SQLiteSiteStore: SiteStore {
     }
 
     /// Opens (creating if needed, readable by its owner only) and migrates the database at `path`.
-    public static func open(path: String, readerCount: Int = 3, logger: Logger = Logger(label: "understudy.sqlite"))
-        async throws -> SQLiteSiteStore
-    {
+    public static func open(path: String, readerCount: Int = 4) async throws -> SQLiteSiteStore {
         try createPrivately(path: path)
         let writer: SQLiteWriter
         do {
@@ -43,20 +41,14 @@ public final class SQLiteSiteStore: SiteStore {
             throw OpenError(description: "cannot use the database \(path): \(error)")
         }
         do {
-            var readers: [SQLiteConnection] = []
-            for _ in 0..<max(1, readerCount) {
-                let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-                _ = try await reader.query("PRAGMA busy_timeout = 5000")
-                readers.append(reader)
-            }
-            return SQLiteSiteStore(path: path, writer: writer, readers: readers)
+            return SQLiteSiteStore(path: path, writer: writer, readers: try ReaderPool(path: path, count: readerCount))
         } catch {
             await writer.close()
             throw OpenError(description: "cannot open the database \(path): \(error)")
         }
     }
 
-    private init(path: String, writer: SQLiteWriter, readers: [SQLiteConnection]) {
+    private init(path: String, writer: SQLiteWriter, readers: ReaderPool) {
         self.path = path
         self.writer = writer
         self.readers = readers
@@ -95,32 +87,30 @@ public final class SQLiteSiteStore: SiteStore {
         }
     }
 
-    /// A reader connection, in turn.
-    private func read(_ sql: String, _ binds: [SQLValue]) async throws -> [[SQLValue]] {
-        let reader = readers[nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count]
-        return try await reader.query(sql, binds.map(\.sqliteData)).map { row in row.columns.map { SQLValue($0.data) } }
+    private func read(_ sql: String, _ binds: [SQLValue]) throws -> [[SQLValue]] {
+        try readers.query(sql, binds)
     }
 
     // MARK: Users and apps
 
     public func isEmpty() async throws -> Bool {
-        try await read("SELECT 1 FROM users LIMIT 1", []).isEmpty
+        try read("SELECT 1 FROM users LIMIT 1", []).isEmpty
     }
 
     public func user(accountId: String) async throws -> User? {
-        try await read(Rows.userByAccountId, [.text(accountId)]).first.map(Rows.user)
+        try read(Rows.userByAccountId, [.text(accountId)]).first.map(Rows.user)
     }
 
     public func user(emailAddress: String) async throws -> User? {
-        try await read(Rows.userByEmail, [.text(emailAddress)]).first.map(Rows.user)
+        try read(Rows.userByEmail, [.text(emailAddress)]).first.map(Rows.user)
     }
 
     public func app(key: String) async throws -> ConnectApp? {
-        try await read(Rows.appByKey, [.text(key)]).first.map(Rows.app)
+        try read(Rows.appByKey, [.text(key)]).first.map(Rows.app)
     }
 
     public func app(clientKey: String) async throws -> ConnectApp? {
-        try await read(Rows.appByClientKey, [.text(clientKey)]).first.map(Rows.app)
+        try read(Rows.appByClientKey, [.text(clientKey)]).first.map(Rows.app)
     }
 
     public func addUser(_ user: User) async throws {
@@ -201,7 +191,7 @@ public final class SQLiteSiteStore: SiteStore {
     }
 
     public func userProperties(accountId: String, atMost limit: Int) async throws -> [String: PropertyValue]? {
-        let rows = try await read(
+        let rows = try read(
             PropertyTable.user.allSQL, [.text(accountId), .integer(Int64(min(limit, Int(Int32.max)) + 1))])
         guard rows.count <= limit else { return nil }
         var properties: [String: PropertyValue] = [:]
@@ -237,11 +227,11 @@ public final class SQLiteSiteStore: SiteStore {
     }
 
     private func keys(in table: PropertyTable, owner: String) async throws -> [String] {
-        try await read(table.keysSQL, [.text(owner)]).compactMap { $0.first?.text }
+        try read(table.keysSQL, [.text(owner)]).compactMap { $0.first?.text }
     }
 
     private func value(in table: PropertyTable, owner: String, key: String) async throws -> PropertyValue? {
-        try await read(table.valueSQL, [.text(owner), .text(key)]).first?.first?.text.map(
+        try read(table.valueSQL, [.text(owner), .text(key)]).first?.first?.text.map(
             PropertyValue.init(storedJSONText:))
     }
 
@@ -268,27 +258,9 @@ public final class SQLiteSiteStore: SiteStore {
     }
 
     public func close() async throws {
-        for reader in readers { try await reader.close() }
+        readers.close()
         // Fold the WAL back into the database file so the file is whole on its own.
         _ = try? await writer.write { try $0.query("PRAGMA wal_checkpoint(TRUNCATE)") }
         await writer.close()
-    }
-}
-
-extension SQLValue {
-    init(_ data: SQLiteData) {
-        switch data {
-        case .integer(let number): self = .integer(Int64(number))
-        case .null: self = .null
-        default: self = data.string.map(SQLValue.text) ?? .null
-        }
-    }
-
-    var sqliteData: SQLiteData {
-        switch self {
-        case .text(let text): .text(text)
-        case .integer(let number): .integer(Int(number))
-        case .null: .null
-        }
     }
 }

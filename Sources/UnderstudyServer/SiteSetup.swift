@@ -31,7 +31,7 @@ public enum SiteSetup {
         }
         do {
             // Reads of the hot site data are served from memory; every write goes to the file first.
-            return try await CachingSiteStore(backing: try await SQLiteSiteStore.open(path: database, logger: logger))
+            return try await CachingSiteStore(backing: try await SQLiteSiteStore.open(path: database))
         } catch let error as SQLiteSiteStore.OpenError {
             throw Failure(description: error.description, exitCode: 1)
         }

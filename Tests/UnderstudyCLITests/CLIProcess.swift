@@ -69,6 +69,11 @@ struct CLIProcess {
             self.output = output
         }
 
+        /// Stops the server if a failed expectation left it running, so no test leaves a process behind.
+        func stopIfRunning() {
+            if process.isRunning { _ = stop() }
+        }
+
         /// Sends SIGTERM and waits (bounded) for a clean exit; returns the exit status.
         func stop() -> Int32 {
             process.terminate()

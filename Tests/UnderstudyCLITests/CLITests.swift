@@ -109,6 +109,7 @@ struct CLITests {
         let cli = try CLIProcess()
         let database = cli.path("site.sqlite")
         let (server, printed) = try cli.serve(["--database", database])
+        defer { server.stopIfRunning() }
         #expect(printed.contains("ada@example.com  ada-demo-token  557058:ada"))
         let put = try await http(
             "PUT", "\(server.baseURL)/rest/api/3/user/properties/live?accountId=557058:bob", email: "bob@example.com",
@@ -122,6 +123,7 @@ struct CLITests {
         #expect(server.stop() == 0)
 
         let (again, printedAgain) = try cli.serve(["--database", database])
+        defer { again.stopIfRunning() }
         #expect(!printedAgain.contains("demo-token"), "the demo site is loaded only into an empty database")
         let get = try await http(
             "GET", "\(again.baseURL)/rest/api/2/user/properties/live?accountId=557058:bob", email: "ada@example.com",
@@ -143,6 +145,7 @@ struct CLITests {
         let (server, _) = try cli.serve([
             "--database", ":memory:", "--seed", site, "--base-url", "https://jira.example.test/", "--no-explain",
         ])
+        defer { server.stopIfRunning() }
         let myself = try await http(
             "GET", "\(server.baseURL)/rest/api/3/myself", email: "ada@example.com", token: "ada-token")
         #expect(myself.status == 200)
@@ -158,6 +161,7 @@ struct CLITests {
     func portInUse() async throws {
         let cli = try CLIProcess()
         let (server, _) = try cli.serve(["--database", ":memory:"])
+        defer { server.stopIfRunning() }
         let port = String(server.baseURL.split(separator: ":").last!)
         let second = try cli.run(["serve", "--database", ":memory:", "--port", port])
         #expect(second.status != 0)
@@ -193,6 +197,7 @@ struct ConnectCLITests {
         #expect(badScope.standardError.contains("unknown scope 'EVERYTHING'"))
 
         let (server, _) = try cli.serve(["--database", database])
+        defer { server.stopIfRunning() }
         let target = "/rest/api/3/myself?expand=groups"
         let signed = try cli.run([
             "jwt", "--app", "com.example.cli", "--url", target, "--canonical", "--database", database,
