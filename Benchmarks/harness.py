@@ -390,10 +390,10 @@ def main():
                 server = Server(options.binary, scaled)
                 r = median_of(runs, server.url, 32, seconds, scale_script(work, total))
                 server.stop()
-                per_million = os.path.getsize(scaled) / count * 1_000_000 / 2**20
+                size = f"{os.path.getsize(scaled) / count * 1_000_000 / 2**20:.0f} MiB per million" if count >= 1_000_000 else ""
                 os.remove(scaled)
                 row(f"8. scale: row 2 at {count} properties", f"p50 {r['p50']:.3f} ms, p99 {r['p99']:.3f} ms, "
-                    f"{r['rps']:.0f} req/s", "", "", f"{per_million:.0f} MiB per million")
+                    f"{r['rps']:.0f} req/s", "", "", size)
         row("9. memory: RSS idle / peak during rows 1-5", f"{idle_rss / 1024:.1f} MiB / {peak_rss / 1024:.1f} MiB")
         row("10. PostgreSQL rows 2 and 5", "n/a", "", "", "the PostgreSQL store does not exist yet")
         row("11. GET /rest/api/2/myself, Understudy", f"{myself['rps']:.0f} req/s, p50 {myself['p50']:.3f} ms, "
