@@ -6,6 +6,7 @@ import UnderstudyCore
 /// The JSON bodies of successful responses, with exactly the fields of Jira's published schemas.
 struct Representations {
     let address: SiteAddress
+    let keyListMemo = BoundedCache<KeyListMemo.Key, KeyListMemo>()
     private var baseURL: String { address.baseURL }
 
     /// Jira's `User` (spec 3).
@@ -69,11 +70,18 @@ struct Representations {
         return json.buffer
     }
 
-    /// Jira's `PropertyKeys` for a user's properties.
+    /// Jira's `PropertyKeys` for a user's properties. The last rendering for each user and version
+    /// is kept: a key list is read far more often than it changes, and an unchanged list (the
+    /// store hands out the same array until a write) is answered with the same bytes.
     func propertyKeys(_ keys: [String], accountId: String, version: String) -> ByteBuffer {
-        keyList(
-            keys, selfPrefix: "\(baseURL)/rest/api/\(version)/user/properties/",
+        let base = baseURL
+        let memoKey = KeyListMemo.Key(accountId: accountId, version: version, baseURL: base)
+        if let memo = keyListMemo[memoKey], memo.keys == keys { return memo.rendered }
+        let rendered = keyList(
+            keys, selfPrefix: "\(base)/rest/api/\(version)/user/properties/",
             selfSuffix: "?accountId=\(encodeAccountId(accountId))")
+        keyListMemo.remember(KeyListMemo(keys: keys, rendered: rendered), for: memoKey)
+        return rendered
     }
 
     /// The key list of Connect's app-property resource.
@@ -196,4 +204,16 @@ struct Representations {
     func encodeAccountId(_ accountId: String) -> String {
         PercentEncoding.encode(accountId, alsoLiteral: [UInt8(ascii: ":")])
     }
+}
+
+/// A rendered key list and the keys it was rendered from.
+struct KeyListMemo: Sendable {
+    struct Key: Hashable, Sendable {
+        let accountId: String
+        let version: String
+        let baseURL: String
+    }
+
+    let keys: [String]
+    let rendered: ByteBuffer
 }
