@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -146,20 +147,34 @@ def lua_table(values):
     return "{" + ",".join(json.dumps(v) for v in values) + "}"
 
 
+def cycling_script(paths, authorizations, method="GET", bodies=None):
+    """A wrk script that sends the given requests in turn."""
+    body_table = lua_table(bodies) if bodies else "{}"
+    return f"""
+local paths = {lua_table(paths)}
+local auths = {lua_table(authorizations)}
+local bodies = {body_table}
+local headers = {{["Content-Type"] = "application/json"}}
+local n = 0
+request = function()
+  n = n % #paths + 1
+  headers["Authorization"] = auths[n]
+  return wrk.format("{method}", paths[n], headers, bodies[n])
+end
+"""
+
+
 def write_scripts(directory, users, keys_per_user):
     """wrk Lua scripts for rows 2-5."""
     auths = [basic(f"user{i}@example.com", f"tok-{i}") for i in range(users)]
     scripts = {}
-    scripts["get"] = f"""
-local auths = {lua_table(auths)}
-math.randomseed(os.time())
-request = function()
-  local i = math.random(0, {users - 1})
-  local k = math.random(0, {keys_per_user - 1})
-  return wrk.format("GET", "/rest/api/3/user/properties/key-" .. k .. "?accountId=user-" .. i,
-    {{["Authorization"] = auths[i + 1]}})
-end
-"""
+    # Requests are drawn at random up front and cycled, so that wrk spends the same few
+    # instructions per request in every row (it shares the machine with the server).
+    rng = random.Random(4)
+    picks = [(rng.randrange(users), rng.randrange(keys_per_user)) for _ in range(20_000)]
+    scripts["get"] = cycling_script(
+        [f"/rest/api/3/user/properties/key-{k}?accountId=user-{i}" for i, k in picks],
+        [auths[i] for i, _ in picks])
     now = int(time.time())
     targets, tokens = [], []
     for n in range(2000):
@@ -170,15 +185,7 @@ end
                   "qsh": hashlib.sha256(canonical.encode()).hexdigest()}
         targets.append(target)
         tokens.append("JWT " + jwt_hs256(claims, APP_SECRET))
-    scripts["jwt"] = f"""
-local targets = {lua_table(targets)}
-local tokens = {lua_table(tokens)}
-local n = 0
-request = function()
-  n = n % {len(targets)} + 1
-  return wrk.format("GET", targets[n], {{["Authorization"] = tokens[n]}})
-end
-"""
+    scripts["jwt"] = cycling_script(targets, tokens)
     scripts["myself"] = f"""
 wrk.headers["Authorization"] = {json.dumps(basic("user0@example.com", "tok-0"))}
 wrk.path = "/rest/api/2/myself"
@@ -187,17 +194,11 @@ wrk.path = "/rest/api/2/myself"
 wrk.headers["Authorization"] = {json.dumps(basic("many@example.com", "tok-many"))}
 wrk.path = "/rest/api/3/user/properties?accountId=many"
 """
-    scripts["put"] = f"""
-local auths = {lua_table(auths)}
-math.randomseed(os.time())
-request = function()
-  local i = math.random(0, {users - 1})
-  local k = math.random(0, {2 * keys_per_user - 1})
-  return wrk.format("PUT", "/rest/api/3/user/properties/key-" .. k .. "?accountId=user-" .. i,
-    {{["Authorization"] = auths[i + 1], ["Content-Type"] = "application/json"}},
-    '{{"user":' .. i .. ',"written":' .. math.random(0, 1000000) .. '}}')
-end
-"""
+    writes = [(rng.randrange(users), rng.randrange(2 * keys_per_user)) for _ in range(20_000)]
+    scripts["put"] = cycling_script(
+        [f"/rest/api/3/user/properties/key-{k}?accountId=user-{i}" for i, k in writes],
+        [auths[i] for i, _ in writes], method="PUT",
+        bodies=[json.dumps({"user": i, "written": rng.randrange(1_000_000)}) for i, _ in writes])
     paths = {}
     for name, text in scripts.items():
         paths[name] = os.path.join(directory, f"{name}.lua")
@@ -246,17 +247,12 @@ def scale_script(directory, total):
     users, per_user = scale_shape(total)
     auths = [basic(f"user{i}@example.com", f"tok-{i}") for i in range(users)]
     path = os.path.join(directory, f"get-{total}.lua")
+    rng = random.Random(total)
+    picks = [(rng.randrange(users), rng.randrange(per_user)) for _ in range(20_000)]
     with open(path, "w") as file:
-        file.write(f"""
-local auths = {lua_table(auths)}
-math.randomseed(os.time())
-request = function()
-  local i = math.random(0, {users - 1})
-  local k = math.random(0, {per_user - 1})
-  return wrk.format("GET", "/rest/api/3/user/properties/key-" .. k .. "?accountId=user-" .. i,
-    {{["Authorization"] = auths[i + 1]}})
-end
-""")
+        file.write(cycling_script(
+            [f"/rest/api/3/user/properties/key-{k}?accountId=user-{i}" for i, k in picks],
+            [auths[i] for i, _ in picks]))
     return path
 
 
@@ -353,18 +349,22 @@ def main():
                 "1.00")
         base = ceiling[32]["rps"]
 
-        def measured(name, script, target_ratio, extra_target=""):
+        def measured(name, script, target_ratio, p99_target=None):
             r = median_of(runs, server.url, 32, seconds, script)
             if r["errors"]:
                 failures.append(f"{name}: {r['errors']} responses were not 2xx")
             ratio = r["rps"] / base
             verdict = "met" if ratio >= target_ratio else "MISSED"
+            extra_target = ""
+            if p99_target is not None:
+                extra_target = f"(p99 < {p99_target} ms)"
+                verdict = f"ratio {verdict}, p99 {'met' if r['p99'] < p99_target else 'MISSED'}"
             errors = f", {r['errors']} non-2xx" if r["errors"] else ""
             row(name, f"{r['rps']:.0f} req/s, p50 {r['p50']:.3f} ms, p99 {r['p99']:.3f} ms{errors}",
                 f"{ratio:.2f}", f"≥ {target_ratio:.2f} {extra_target}", verdict)
             return r
 
-        get = measured("2. GET user property, Basic", scripts["get"], 0.70, "(p99 < 2 ms)")
+        get = measured("2. GET user property, Basic", scripts["get"], 0.70, p99_target=2)
         measured("3. GET user property, Connect JWT", scripts["jwt"], 0.60)
         measured("4. GET key list (50 keys)", scripts["keys"], 0.60)
         measured("5. PUT user property (WAL)", scripts["put"], 0.30)
