@@ -336,6 +336,9 @@ def main():
         database = os.path.join(work, "bench.sqlite")
         subprocess.run([options.binary, "seed", site, "--database", database], check=True, stdout=subprocess.DEVNULL)
         scripts = write_scripts(work, users, KEYS_PER_USER)
+        # Let the writes of the setup reach the disk before anything is measured.
+        os.sync()
+        time.sleep(0 if options.smoke else 3)
 
         server = Server(options.binary, database)
         idle_rss = server.status_kb("VmRSS")
@@ -344,31 +347,49 @@ def main():
             # A fresh process warms up for longer before the figure everything is compared with.
             ceiling[connections] = median_of(
                 runs, server.url + "/status", connections, seconds, warm_up=1 if options.smoke else 3)
-            r = ceiling[connections]
-            row(f"1. GET /status, {connections} conn", f"{r['rps']:.0f} req/s, p50 {r['p50']:.3f} ms, p99 {r['p99']:.3f} ms",
-                "1.00")
-        base = ceiling[32]["rps"]
+        measured = {
+            "get": median_of(runs, server.url, 32, seconds, scripts["get"]),
+            "jwt": median_of(runs, server.url, 32, seconds, scripts["jwt"]),
+            "keys": median_of(runs, server.url, 32, seconds, scripts["keys"]),
+            "myself": median_of(runs, server.url, 32, seconds, scripts["myself"]),
+            "put": median_of(runs, server.url, 32, seconds, scripts["put"]),
+        }
+        # The writes leave the kernel flushing the database to disk, which on a virtual machine
+        # slows everything for a while: wait for it before measuring anything else.
+        os.sync()
+        time.sleep(0 if options.smoke else 3)
+        # The ceiling again after the rows; ratios use the higher of the two figures, so that a slow
+        # first measurement cannot flatter them.
+        after = median_of(runs, server.url + "/status", 32, seconds)
+        base = max(ceiling[32]["rps"], after["rps"])
 
-        def measured(name, script, target_ratio, p99_target=None):
-            r = median_of(runs, server.url, 32, seconds, script)
+        def figure(r):
+            return f"{r['rps']:.0f} req/s, p50 {r['p50']:.3f} ms, p99 {r['p99']:.3f} ms"
+
+        for connections in (1, 32, 128):
+            r = ceiling[connections]
+            row(f"1. GET /status, {connections} conn", figure(r), f"{r['rps'] / ceiling[connections]['rps']:.2f}")
+        row("1. GET /status, 32 conn, again after rows 2-5", figure(after), f"{after['rps'] / base:.2f}", "",
+            "ratios below are to the higher of the two")
+
+        def ratio_row(name, r, target_ratio, p99_target=None):
             if r["errors"]:
                 failures.append(f"{name}: {r['errors']} responses were not 2xx")
             ratio = r["rps"] / base
             verdict = "met" if ratio >= target_ratio else "MISSED"
-            extra_target = ""
+            target = f"≥ {target_ratio:.2f}"
             if p99_target is not None:
-                extra_target = f"(p99 < {p99_target} ms)"
+                target += f", p99 < {p99_target} ms"
                 verdict = f"ratio {verdict}, p99 {'met' if r['p99'] < p99_target else 'MISSED'}"
             errors = f", {r['errors']} non-2xx" if r["errors"] else ""
-            row(name, f"{r['rps']:.0f} req/s, p50 {r['p50']:.3f} ms, p99 {r['p99']:.3f} ms{errors}",
-                f"{ratio:.2f}", f"≥ {target_ratio:.2f} {extra_target}", verdict)
-            return r
+            row(name, figure(r) + errors, f"{ratio:.2f}", target, verdict)
 
-        get = measured("2. GET user property, Basic", scripts["get"], 0.70, p99_target=2)
-        measured("3. GET user property, Connect JWT", scripts["jwt"], 0.60)
-        measured("4. GET key list (50 keys)", scripts["keys"], 0.60)
-        measured("5. PUT user property (WAL)", scripts["put"], 0.30)
-        myself = median_of(runs, server.url, 32, seconds, scripts["myself"])
+        get = measured["get"]
+        myself = measured["myself"]
+        ratio_row("2. GET user property, Basic", get, 0.70, p99_target=2)
+        ratio_row("3. GET user property, Connect JWT", measured["jwt"], 0.60)
+        ratio_row("4. GET key list (50 keys)", measured["keys"], 0.60)
+        ratio_row("5. PUT user property (WAL)", measured["put"], 0.30)
         peak_rss = server.status_kb("VmHWM")
         server.stop()
 
@@ -396,8 +417,7 @@ def main():
                     f"{r['rps']:.0f} req/s", "", "", size)
         row("9. memory: RSS idle / peak during rows 1-5", f"{idle_rss / 1024:.1f} MiB / {peak_rss / 1024:.1f} MiB")
         row("10. PostgreSQL rows 2 and 5", "n/a", "", "", "the PostgreSQL store does not exist yet")
-        row("11. GET /rest/api/2/myself, Understudy", f"{myself['rps']:.0f} req/s, p50 {myself['p50']:.3f} ms, "
-            f"p99 {myself['p99']:.3f} ms", f"{myself['rps'] / base:.2f}")
+        row("11. GET /rest/api/2/myself, Understudy", figure(myself), f"{myself['rps'] / base:.2f}")
         if not options.smoke:
             python_mock(work, runs, seconds, row, myself["rps"])
     finally:
