@@ -259,8 +259,6 @@ public final class SQLiteSiteStore: SiteStore {
 
     public func close() async throws {
         readers.close()
-        // Fold the WAL back into the database file so the file is whole on its own.
-        _ = try? await writer.write { try $0.query("PRAGMA wal_checkpoint(TRUNCATE)") }
         await writer.close()
     }
 }

@@ -45,6 +45,8 @@ final class SQLiteWriter: Sendable {
                 return
             }
             run(connection)
+            // Fold the WAL back into the database file, so the file is whole on its own.
+            try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             connection.close()
             stopped.signal()
         }
@@ -125,7 +127,7 @@ final class SQLiteWriter: Sendable {
         }
     }
 
-    /// Lets the queued writes finish, then closes the connection.
+    /// Lets the queued writes finish, checkpoints the WAL, then closes the connection.
     func close() async {
         queue.withLock { $0.stopping = true }
         wakeUp.signal()

@@ -21,6 +21,8 @@ struct SQLiteFileTests {
             accountId: "557058:ada", key: "k", value: PropertyValue(storedJSONText: "[1]"))
         try await store.close()
 
+        let wal = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? NSNumber)?.intValue ?? 0
+        #expect(wal == 0, "closing folds the WAL back into the database file")
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
         let header = try #require(FileManager.default.contents(atPath: path)).prefix(20)
