@@ -117,30 +117,30 @@ struct Representations {
 
     /// One app property: `{"key", "value", "self"}`, the value verbatim.
     func appProperty(key: String, value: PropertyValue, appKey: String) -> ByteBuffer {
-        var json = JSONBuffer(capacity: value.jsonText.utf8.count + 256)
+        property(key: key, value: value, selfURL: appPropertyURL(key: key, appKey: appKey))
+    }
+
+    /// Jira's `EntityProperty`: `{"key", "value"}`, the stored JSON text verbatim.
+    func entityProperty(key: String, value: PropertyValue) -> ByteBuffer {
+        property(key: key, value: value, selfURL: nil)
+    }
+
+    private func property(key: String, value: PropertyValue, selfURL: String?) -> ByteBuffer {
+        var json = JSONBuffer(capacity: value.jsonText.utf8.count + 64 + (selfURL?.utf8.count ?? 0))
         json.raw("{\"key\":")
         json.string(key)
         json.raw(",\"value\":")
         json.json(value.jsonText)
-        json.raw(",\"self\":")
-        json.string(appPropertyURL(key: key, appKey: appKey))
+        if let selfURL {
+            json.raw(",\"self\":")
+            json.string(selfURL)
+        }
         json.raw("}")
         return json.buffer
     }
 
     private func appPropertyURL(key: String, appKey: String) -> String {
         "\(baseURL)/rest/atlassian-connect/1/addons/\(PercentEncoding.encode(appKey))/properties/\(PercentEncoding.encode(key))"
-    }
-
-    /// Jira's `EntityProperty`: the stored JSON text goes out verbatim.
-    func entityProperty(key: String, value: PropertyValue) -> ByteBuffer {
-        var json = JSONBuffer(capacity: value.jsonText.utf8.count + 64)
-        json.raw("{\"key\":")
-        json.string(key)
-        json.raw(",\"value\":")
-        json.json(value.jsonText)
-        json.raw("}")
-        return json.buffer
     }
 
     /// Jira's `ServerInformation`.
