@@ -4,19 +4,17 @@ import UnderstudyCore
 
 /// Connect app properties (spec 6): only the app itself, authenticated by its JWT.
 extension UnderstudyResponder {
-    func appPropertyKeys(_ exchange: inout Exchange, app: ConnectApp?, encodedAppKey: Substring) async throws
+    func appPropertyKeys(_ exchange: inout Exchange, app: ConnectApp, encodedAppKey: Substring) async throws
         -> Response
     {
-        let app = try requireApp(app)
         let addonKey = try Self.decodeKey(encodedAppKey, appShape: true)
         let keys = try await appProperties.keys(caller: app, addonKey: addonKey)
         return exchange.builder.json(.ok, representations.appPropertyKeys(keys, appKey: app.key))
     }
 
-    func appProperty(_ exchange: inout Exchange, app: ConnectApp?, encodedAppKey: Substring, encodedKey: Substring)
+    func appProperty(_ exchange: inout Exchange, app: ConnectApp, encodedAppKey: Substring, encodedKey: Substring)
         async throws -> Response
     {
-        let app = try requireApp(app)
         let addonKey = try Self.decodeKey(encodedAppKey, appShape: true)
         let key = try Self.decodeKey(encodedKey, appShape: true)
         switch exchange.request.method {
@@ -33,16 +31,5 @@ extension UnderstudyResponder {
             try await appProperties.delete(caller: app, addonKey: addonKey, key: key)
             return exchange.builder.empty(.noContent)
         }
-    }
-
-    private func requireApp(_ app: ConnectApp?) throws -> ConnectApp {
-        guard let app else {
-            throw JiraFailure(
-                status: .unauthorized, body: .appMessage(JiraFailure.notAnAppMessage),
-                explanation:
-                    "App properties are reached only by the app itself, with its Connect JWT (Authorization: JWT <token> or ?jwt=); Basic credentials are a user's, not an app's."
-            )
-        }
-        return app
     }
 }

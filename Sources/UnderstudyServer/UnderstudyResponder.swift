@@ -159,6 +159,10 @@ struct UnderstudyResponder: HTTPResponder {
         guard caller != nil || !route.requiresAuthentication else {
             throw shape(notAuthenticated(route))
         }
+        // App properties belong to apps: a person's credentials are refused before anything else.
+        guard app != nil || !route.isAppPropertyResource else {
+            throw notAuthenticated(route)
+        }
         guard route.allowedMethods.contains(request.method) else {
             throw JiraFailure.methodNotAllowed(request.method, route: route)
         }
@@ -188,9 +192,9 @@ struct UnderstudyResponder: HTTPResponder {
         case .userProperty(_, let encodedKey):
             return try await userProperty(&exchange, caller: caller!, encodedKey: encodedKey)
         case .appPropertyKeys(let encodedAppKey):
-            return try await appPropertyKeys(&exchange, app: app, encodedAppKey: encodedAppKey)
+            return try await appPropertyKeys(&exchange, app: app!, encodedAppKey: encodedAppKey)
         case .appProperty(let encodedAppKey, let encodedKey):
-            return try await appProperty(&exchange, app: app, encodedAppKey: encodedAppKey, encodedKey: encodedKey)
+            return try await appProperty(&exchange, app: app!, encodedAppKey: encodedAppKey, encodedKey: encodedKey)
         case .unknown, .guessedUserProperties:
             preconditionFailure("refused before dispatch")
         }
@@ -248,7 +252,7 @@ struct UnderstudyResponder: HTTPResponder {
     private func notAuthenticated(_ route: Route) -> JiraFailure {
         if route.isAppPropertyResource {
             return JiraFailure(
-                .unauthorized, message: JiraFailure.notAnAppMessage,
+                status: .unauthorized, body: .appMessage(JiraFailure.notAnAppMessage),
                 explanation:
                     "App properties are reached only by the app itself, with its Connect JWT (Authorization: JWT <token> or ?jwt=); these credentials are not an app's."
             )

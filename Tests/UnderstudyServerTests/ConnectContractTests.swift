@@ -285,8 +285,12 @@ struct ConnectContractTests {
     func notAnApp() async throws {
         try await TestSite.test { client in
             for headers in [HTTPFields.ada, [:], [.authorization: "JWT broken"]] {
-                try await client.execute(uri: Self.appProperties, method: .get, headers: headers) { response in
-                    expectAppError(response, .unauthorized, "Access to this resource must be authenticated as an app.")
+                for method in [HTTPRequest.Method.get, .post] {
+                    try await client.execute(uri: Self.appProperties + "/k", method: method, headers: headers) {
+                        response in
+                        expectAppError(
+                            response, .unauthorized, "Access to this resource must be authenticated as an app.")
+                    }
                 }
             }
         }
