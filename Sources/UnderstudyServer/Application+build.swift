@@ -12,8 +12,12 @@ public func buildApplication(
 ) -> some ApplicationProtocol {
     let address = SiteAddress(configuration)
     let responder = UnderstudyResponder(configuration: configuration, address: address, store: store, now: now)
+    let idle = configuration.idleTimeout.components
     return Application(
         responder: responder,
+        server: .http1(
+            configuration: .init(
+                idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: nil

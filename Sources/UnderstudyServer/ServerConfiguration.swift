@@ -19,6 +19,9 @@ public struct ServerConfiguration: Sendable {
     }
     /// Whether 4xx responses carry `X-Understudy-Explain` (off with `--no-explain`).
     public var explain: Bool
+    /// A connection with no request in progress and no traffic for this long is closed, so idle
+    /// clients cannot hold connections open for ever.
+    public var idleTimeout: Duration = .seconds(30)
 
     public init(host: String = "127.0.0.1", port: Int = 8080, baseURL: String? = nil, explain: Bool = true) {
         self.host = host

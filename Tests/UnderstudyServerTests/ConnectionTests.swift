@@ -1,0 +1,65 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+import UnderstudyCore
+import UnderstudyServer
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What happens to connections themselves, over a real port.
+@Suite("Connections")
+struct ConnectionTests {
+    /// A TCP connection to 127.0.0.1 that sends nothing.
+    static func silentConnection(port: Int) -> Int32 {
+        let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(socketDescriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        #expect(connected == 0)
+        return socketDescriptor
+    }
+
+    /// Whether the server has closed the connection (a read returns end of stream at once).
+    static func isClosedByServer(_ socketDescriptor: Int32) -> Bool {
+        var byte: UInt8 = 0
+        return recv(socketDescriptor, &byte, 1, Int32(MSG_DONTWAIT)) == 0
+    }
+
+    @Test("An idle connection is closed after the idle timeout, not before")
+    func idleConnectionsAreClosed() async throws {
+        var configuration = ServerConfiguration(port: 0, baseURL: TestSite.baseURL)
+        configuration.idleTimeout = .milliseconds(500)
+        let app = buildApplication(configuration: configuration, store: try await TestSite.store())
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let silent = Self.silentConnection(port: port)
+            defer { close(silent) }
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(!Self.isClosedByServer(silent), "still open well within the timeout")
+            var closed = false
+            for _ in 0..<40 where !closed {
+                try await Task.sleep(for: .milliseconds(100))
+                closed = Self.isClosedByServer(silent)
+            }
+            #expect(closed, "closed after the idle timeout")
+            // The server goes on answering new connections (the test client's own idle
+            // connection was closed too, so this one is opened by hand).
+            let fresh = Self.silentConnection(port: port)
+            defer { close(fresh) }
+            let request = Array("GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)
+            #expect(send(fresh, request, request.count, 0) == request.count)
+            var answer = [UInt8](repeating: 0, count: 512)
+            let received = recv(fresh, &answer, answer.count, 0)
+            #expect(String(decoding: answer.prefix(max(0, received)), as: UTF8.self).hasPrefix("HTTP/1.1 200 OK"))
+        }
+    }
+}
