@@ -58,7 +58,7 @@ struct CLIProcess {
     }
 
     /// A running `understudy serve`, stopped with SIGTERM by `stop()`.
-    final class Server: @unchecked Sendable {
+    final class Server {
         let process: Process
         let baseURL: String
         let output: Pipe
