@@ -15,18 +15,21 @@ public enum APITokens {
         return hashPrefix + hex(code)
     }
 
-    /// Whether `token` is one of the tokens whose hashes are `hashes`, compared in constant time.
-    public static func matches(_ token: String, hashes: [String]) -> Bool {
-        let candidate = Array(hash(token).utf8)
+    /// Whether `tokenHash` (from `hash(_:)`) is one of `hashes`, compared in constant time.
+    public static func matches(tokenHash: String, hashes: [String]) -> Bool {
         var found = false
-        for stored in hashes {
-            let storedBytes = Array(stored.utf8)
-            guard storedBytes.count == candidate.count else { continue }
-            var difference: UInt8 = 0
-            for index in storedBytes.indices { difference |= storedBytes[index] ^ candidate[index] }
-            if difference == 0 { found = true }
-        }
+        for stored in hashes where constantTimeEqual(stored, tokenHash) { found = true }
         return found
+    }
+
+    /// Equality of two strings in time that depends only on their lengths, for secrets and hashes.
+    static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
+        let left = Array(lhs.utf8)
+        let right = Array(rhs.utf8)
+        guard left.count == right.count else { return false }
+        var difference: UInt8 = 0
+        for index in left.indices { difference |= left[index] ^ right[index] }
+        return difference == 0
     }
 
     /// A new random API token, in the style of Atlassian's (`ATATT3x…`).

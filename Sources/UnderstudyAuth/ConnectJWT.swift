@@ -137,9 +137,11 @@ public enum ConnectJWT {
     ) throws(ConnectJWTFailure) {
         let canonical = CanonicalRequest(method: method, target: target, basePath: basePath)
         let computed = canonical.queryStringHash
-        if constantTimeEqual(computed, token.queryStringHash) { return }
+        if APITokens.constantTimeEqual(computed, token.queryStringHash) { return }
         let alternative = CanonicalRequest(method: method, target: target, basePath: basePath, valueOrder: .decoded)
-        if alternative != canonical, constantTimeEqual(alternative.queryStringHash, token.queryStringHash) { return }
+        if alternative != canonical, APITokens.constantTimeEqual(alternative.queryStringHash, token.queryStringHash) {
+            return
+        }
         throw .queryStringHashMismatch(
             canonicalRequest: canonical.description, computed: computed, received: token.queryStringHash)
     }
@@ -202,15 +204,6 @@ public enum ConnectJWT {
     static func base64URLEncode<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
         Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
-
-    private static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
-        let left = Array(lhs.utf8)
-        let right = Array(rhs.utf8)
-        guard left.count == right.count else { return false }
-        var difference: UInt8 = 0
-        for index in left.indices { difference |= left[index] ^ right[index] }
-        return difference == 0
     }
 
     /// Signs a token for a request, as an app would: for `understudy jwt` and for tests.

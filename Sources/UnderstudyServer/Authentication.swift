@@ -128,7 +128,7 @@ struct Authenticator: Sendable {
             )
         }
         let tokenHash = APITokens.hash(token)
-        guard APITokens.matches(token, hashes: user.apiTokenHashes) else {
+        guard APITokens.matches(tokenHash: tokenHash, hashes: user.apiTokenHashes) else {
             return .failed(
                 explanation:
                     "The API token is not one of \(email)'s tokens; check that the token belongs to this e-mail (a password is not accepted)."

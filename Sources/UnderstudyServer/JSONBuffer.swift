@@ -33,13 +33,6 @@ struct JSONBuffer {
         value ? raw("true") : raw("false")
     }
 
-    /// The text of `string(_:)` without its quotes, for building one string from pieces.
-    mutating func stringContent(_ text: String) {
-        var quoted = JSONBuffer(capacity: text.utf8.count + 2)
-        quoted.string(text)
-        buffer.writeImmutableBuffer(quoted.buffer.getSlice(at: 1, length: quoted.buffer.readableBytes - 2)!)
-    }
-
     /// `text` percent-encoded (RFC 3986, unreserved characters literal), written in place. The
     /// result is plain ASCII without quotes or backslashes, so it needs no JSON escaping.
     mutating func percentEncoded(_ text: String) {
@@ -58,6 +51,12 @@ struct JSONBuffer {
     /// A string literal with quotes, backslashes and control characters escaped.
     mutating func string(_ text: String) {
         buffer.writeInteger(UInt8(ascii: "\""))
+        stringContent(text)
+        buffer.writeInteger(UInt8(ascii: "\""))
+    }
+
+    /// The escaped text of a string literal without its quotes, for building one string in pieces.
+    mutating func stringContent(_ text: String) {
         var text = text
         text.withUTF8 { bytes in
             var start = 0
@@ -70,7 +69,6 @@ struct JSONBuffer {
             }
             buffer.writeBytes(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[start...]))
         }
-        buffer.writeInteger(UInt8(ascii: "\""))
     }
 
     private mutating func escape(_ byte: UInt8) {
