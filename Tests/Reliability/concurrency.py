@@ -15,27 +15,19 @@ import base64
 import collections
 import http.client
 import json
-import os
 import random
 import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
+
+from understudy_site import free_port, seeded_database, start
 
 SITE = {"users": [{"accountId": "557058:c", "emailAddress": "c@example.com", "displayName": "C",
                    "apiTokens": ["c-token"], "groups": ["jira-software-users"]}]}
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"c@example.com:c-token").decode(),
         "Content-Type": "application/json"}
 ALLOWED = {"PUT": {200, 201}, "DELETE": {204, 404}}
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def client(port, keys, operations, seed, results, failures):
@@ -65,18 +57,9 @@ def main():
     parser.add_argument("--operations", type=int, default=300, help="per client")
     options = parser.parse_args()
 
-    directory = tempfile.mkdtemp(prefix="understudy-concurrency-")
-    database = os.path.join(directory, "site.sqlite")
-    with open(os.path.join(directory, "site.json"), "w") as file:
-        json.dump(SITE, file)
-    subprocess.run([options.binary, "seed", os.path.join(directory, "site.json"), "--database", database],
-                   check=True, stdout=subprocess.DEVNULL)
+    database = seeded_database(options.binary, SITE, "understudy-concurrency-")
     port = free_port()
-    server = subprocess.Popen([options.binary, "serve", "--port", str(port), "--database", database,
-                               "--log-level", "error"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    while not server.stdout.readline().startswith("Understudy is listening on "):
-        if server.poll() is not None:
-            sys.exit("the server did not start")
+    server = start(options.binary, database, port)
 
     shared = [f"shared-{k}" for k in range(4)]
     results, failures, threads = [], [], []

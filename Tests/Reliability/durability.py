@@ -14,38 +14,16 @@ import argparse
 import base64
 import http.client
 import json
-import os
 import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
+
+from understudy_site import free_port, seeded_database, start
 
 SITE = {"users": [{"accountId": "557058:writer", "emailAddress": "writer@example.com", "displayName": "Writer",
                    "apiTokens": ["writer-token"], "groups": ["jira-software-users"]}]}
 AUTH = "Basic " + base64.b64encode(b"writer@example.com:writer-token").decode()
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start(binary, database, port):
-    process = subprocess.Popen([binary, "serve", "--port", str(port), "--database", database, "--log-level", "error"],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        line = process.stdout.readline()
-        if line.startswith("Understudy is listening on "):
-            return process
-        if not line:
-            break
-    process.kill()
-    raise RuntimeError("the server did not start")
 
 
 def writer(port, keys, acknowledged, attempted, stop, counts):
@@ -97,12 +75,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=1.5, help="load before each SIGKILL")
     options = parser.parse_args()
 
-    directory = tempfile.mkdtemp(prefix="understudy-durability-")
-    database = os.path.join(directory, "site.sqlite")
-    site = os.path.join(directory, "site.json")
-    with open(site, "w") as file:
-        json.dump(SITE, file)
-    subprocess.run([options.binary, "seed", site, "--database", database], check=True, stdout=subprocess.DEVNULL)
+    database = seeded_database(options.binary, SITE, "understudy-durability-")
 
     total_acknowledged = 0
     lost = []
