@@ -39,17 +39,24 @@ public struct CanonicalRequest: Sendable, Equatable, CustomStringConvertible {
         self.query = Self.canonicalQuery(rawQuery, valueOrder: valueOrder)
     }
 
+    /// Works on UTF-8 bytes, not Characters: a combining mark after a slash must not hide the slash.
     static func canonicalPath(_ rawPath: Substring, basePath: String) -> String {
-        var path = rawPath
-        let base = basePath.hasSuffix("/") ? String(basePath.dropLast()) : basePath
-        if !base.isEmpty, path.hasPrefix(base) {
+        let slash = UInt8(ascii: "/")
+        var path = Array(rawPath.utf8)[...]
+        var base = Array(basePath.utf8)[...]
+        if base.last == slash { base = base.dropLast() }
+        if !base.isEmpty, path.starts(with: base) {
             let rest = path.dropFirst(base.count)
-            if rest.isEmpty || rest.hasPrefix("/") { path = rest }
+            if rest.isEmpty || rest.first == slash { path = rest }
         }
-        var text = path.replacingOccurrences(of: "&", with: "%26")
-        while text.count > 1, text.hasSuffix("/") { text.removeLast() }
-        if text.isEmpty || text == "/" { return "/" }
-        return text.hasPrefix("/") ? text : "/" + text
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(path.count + 1)
+        for byte in path {
+            if byte == UInt8(ascii: "&") { bytes.append(contentsOf: "%26".utf8) } else { bytes.append(byte) }
+        }
+        while bytes.count > 1, bytes.last == slash { bytes.removeLast() }
+        if bytes.first != slash { bytes.insert(slash, at: 0) }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func canonicalQuery(_ rawQuery: Substring, valueOrder: ValueOrder) -> String {

@@ -88,6 +88,16 @@ struct CanonicalRequestTests {
         #expect(CanonicalRequest(method: "GET", target: "/jiraX/y", basePath: "/jira").description == "GET&/jiraX/y&")
     }
 
+    @Test("A combining mark after a slash does not hide the slash (found by fuzzing)")
+    func combiningMarkAfterSlash() {
+        // "/" followed by U+0315 is one Character; the canonicaliser works on bytes.
+        #expect(CanonicalRequest(method: "GET", target: "/\u{0315}x/").path == "/\u{0315}x")
+        #expect(CanonicalRequest(method: "GET", target: "\u{0315}x").path == "/\u{0315}x")
+        #expect(CanonicalRequest(method: "GET", target: "/\u{0301}/").path == "/\u{0301}")
+        #expect(
+            CanonicalRequest(method: "GET", target: "/jira\u{0301}/x", basePath: "/jira").path == "/jira\u{0301}/x")
+    }
+
     @Test("Repeated values can also be ordered by their decoded form, as atlassian-jwt does")
     func decodedOrder() {
         // Decoded "a b" < "a+b"? ' ' (0x20) < '+' (0x2B); encoded "a%20b" > "a%2Bb"? '2','0' vs '2','B': 0 < B.
