@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "understudy", targets: ["understudy"]),
         .library(name: "UnderstudyCore", targets: ["UnderstudyCore"]),
+        .library(name: "UnderstudyAuth", targets: ["UnderstudyAuth"]),
         .library(name: "UnderstudyServer", targets: ["UnderstudyServer"]),
     ],
     dependencies: [
@@ -52,6 +53,8 @@ let package = Package(
                 "UnderstudyAuth",
                 "UnderstudySQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -1,0 +1,96 @@
+import Foundation
+import UnderstudyAuth
+import UnderstudyCore
+
+/// One libFuzzer entry point for every parser; `UNDERSTUDY_FUZZ_TARGET` picks which one runs, so
+/// one instrumented build serves them all. A trap, an assertion below or a sanitizer report is a
+/// finding.
+enum FuzzTarget: String, CaseIterable {
+    case json, jwt, canonicalRequest = "canonical-request", percentDecoding = "percent-decoding", siteFile = "site-file"
+
+    static let selected: FuzzTarget = {
+        let name = ProcessInfo.processInfo.environment["UNDERSTUDY_FUZZ_TARGET"] ?? ""
+        guard let target = FuzzTarget(rawValue: name) else {
+            let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")
+            fatalError("set UNDERSTUDY_FUZZ_TARGET to one of: \(names)")
+        }
+        return target
+    }()
+
+    func run(_ bytes: UnsafeRawBufferPointer) {
+        switch self {
+        case .json: Self.json(bytes)
+        case .jwt: Self.jwt(bytes)
+        case .canonicalRequest: Self.canonicalRequest(bytes)
+        case .percentDecoding: Self.percentDecoding(bytes)
+        case .siteFile: Self.siteFile(bytes)
+        }
+    }
+
+    /// Whatever parses prints back to text that parses to the same value.
+    static func json(_ bytes: UnsafeRawBufferPointer) {
+        guard let value = try? JSONParser.parse(bytes) else { return }
+        let reparsed = try? JSONParser.parse(value.jsonText)
+        check(reparsed == value, "JSON text written from a parsed value parses back to it")
+    }
+
+    /// The input is a token; every step of verification runs on it, against a request made of it.
+    static func jwt(_ bytes: UnsafeRawBufferPointer) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let token = try? ConnectJWT.parse(text) else { return }
+        try? ConnectJWT.verifySignature(token, sharedSecret: "fuzz-shared-secret", appKey: "com.example.fuzz")
+        try? ConnectJWT.verifyTimes(token, now: Date(timeIntervalSince1970: 1_800_000_000))
+        try? ConnectJWT.verifyQueryStringHash(
+            token, method: "GET", target: Substring("/rest/api/3/myself?" + token.issuer), basePath: "")
+    }
+
+    /// First line: method; the rest: a request target. The order of the parameters does not matter.
+    static func canonicalRequest(_ bytes: UnsafeRawBufferPointer) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let newline = text.firstIndex(of: "\n") ?? text.startIndex
+        let method = String(text[..<newline])
+        let target = text[newline...].dropFirst()
+        let queryStart = target.firstIndex(of: "?")
+        let path = queryStart.map { target[..<$0] } ?? target
+        let query = queryStart.map { target[target.index(after: $0)...] } ?? ""
+        let reordered = path + "?" + query.split(separator: "&").reversed().joined(separator: "&")
+        for order in [CanonicalRequest.ValueOrder.encoded, .decoded] {
+            let canonical = CanonicalRequest(method: method, target: target, basePath: "/jira", valueOrder: order)
+            check(canonical.path.utf8.first == UInt8(ascii: "/"), "the canonical path starts with a slash")
+            check(!canonical.path.utf8.contains(UInt8(ascii: "&")), "the canonical path has no bare ampersand")
+            let shuffled = CanonicalRequest(
+                method: method, target: Substring(reordered), basePath: "/jira", valueOrder: order)
+            check(shuffled == canonical, "parameter order changes nothing: \(canonical) vs \(shuffled)")
+            _ = canonical.queryStringHash
+        }
+    }
+
+    /// Strict decoding either refuses or gives text that encodes and decodes back to itself;
+    /// lenient decoding never fails.
+    static func percentDecoding(_ bytes: UnsafeRawBufferPointer) {
+        let text = Substring(String(decoding: bytes, as: UTF8.self))
+        for plusIsSpace in [false, true] {
+            _ = PercentEncoding.decodeLeniently(text, plusIsSpace: plusIsSpace)
+            guard let decoded = try? PercentEncoding.decode(text, plusIsSpace: plusIsSpace) else { continue }
+            let encoded = PercentEncoding.encode(decoded)
+            check(encoded.utf8.allSatisfy { $0 < 0x80 }, "an encoded text is ASCII")
+            let roundTrip = try? PercentEncoding.decode(Substring(encoded), plusIsSpace: plusIsSpace)
+            check(roundTrip == decoded, "encoding then decoding gives the decoded text back")
+        }
+    }
+
+    /// A site file either decodes or names what is wrong at a JSON path.
+    static func siteFile(_ bytes: UnsafeRawBufferPointer) {
+        let decoder = SiteFileDecoder(hashAPIToken: { "fuzz:" + $0 })
+        do {
+            _ = try decoder.decode(bytes, file: "fuzz.json")
+        } catch {
+            check(error.path.hasPrefix("$"), "a site-file error names a JSON path")
+            check(!error.problem.isEmpty, "a site-file error says what is wrong")
+        }
+    }
+
+    static func check(_ condition: @autoclosure () -> Bool, _ property: @autoclosure () -> String) {
+        if !condition() { fatalError("property violated: \(property())") }
+    }
+}
