@@ -37,12 +37,25 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Leave out the X-Understudy-Explain header (for shared instances).")
     var noExplain = false
 
+    @Option(help: ArgumentHelp("Close a connection that sends nothing for this long.", valueName: "SECONDS"))
+    var idleTimeout: Double = 30
+
+    @Option(
+        help: ArgumentHelp(
+            "Close a connection whose request is not complete this long after its first byte.",
+            valueName: "SECONDS"))
+    var requestTimeout: Double = 10
+
     @Option(help: "The log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
     func validate() throws {
         guard (0...65535).contains(port) else {
             throw ValidationError("--port must be between 0 and 65535, not \(port).")
+        }
+        for (name, seconds) in [("--idle-timeout", idleTimeout), ("--request-timeout", requestTimeout)]
+        where !(seconds > 0 && seconds <= 86_400) {
+            throw ValidationError("\(name) must be a number of seconds above 0 and at most 86400, not \(seconds).")
         }
         if let baseURL, !(baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://")) {
             throw ValidationError("--base-url must start with http:// or https://, not '\(baseURL)'.")
@@ -68,8 +81,10 @@ struct ServeCommand: AsyncParsableCommand {
                     try await store.load(SiteSetup.demoSite())
                     printDemoCredentials()
                 }
-                let configuration = ServerConfiguration(
+                var configuration = ServerConfiguration(
                     host: host, port: port, baseURL: baseURL, explain: !noExplain)
+                configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+                configuration.requestTimeout = .milliseconds(Int64(requestTimeout * 1000))
                 let base = configuration.baseURL
                 let app = buildApplication(
                     configuration: configuration, store: store, logger: logger,

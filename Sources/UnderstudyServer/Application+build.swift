@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import UnderstudyCore
 
 /// The composition root: `serve` and every test build the application here, so configuration
@@ -12,12 +13,13 @@ public func buildApplication(
 ) -> some ApplicationProtocol {
     let address = SiteAddress(configuration)
     let responder = UnderstudyResponder(configuration: configuration, address: address, store: store, now: now)
-    let idle = configuration.idleTimeout.components
+    let requestTimeout = TimeAmount(configuration.requestTimeout)
     return Application(
         responder: responder,
         server: .http1(
             configuration: .init(
-                idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
+                additionalChannelHandlers: [RequestDeadlineHandler(timeout: requestTimeout)],
+                idleTimeout: TimeAmount(configuration.idleTimeout))),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: nil

@@ -22,6 +22,9 @@ public struct ServerConfiguration: Sendable {
     /// A connection with no request in progress and no traffic for this long is closed, so idle
     /// clients cannot hold connections open for ever.
     public var idleTimeout: Duration = .seconds(30)
+    /// A request must arrive in full within this long of its first byte, or its connection is
+    /// closed: clients that send a byte now and then cannot hold connections for ever.
+    public var requestTimeout: Duration = .seconds(10)
 
     public init(host: String = "127.0.0.1", port: Int = 8080, baseURL: String? = nil, explain: Bool = true) {
         self.host = host

@@ -63,3 +63,54 @@ struct ConnectionTests {
         }
     }
 }
+
+extension ConnectionTests {
+    @Test("A request dripped one byte at a time is cut off at the request timeout; the server goes on")
+    func slowRequestsAreCutOff() async throws {
+        var configuration = ServerConfiguration(port: 0, baseURL: TestSite.baseURL)
+        configuration.requestTimeout = .milliseconds(600)
+        let app = buildApplication(configuration: configuration, store: try await TestSite.store())
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let slow = Self.silentConnection(port: port)
+            defer { close(slow) }
+            // Idle before the first byte is the idle timeout's business, not this one's.
+            try await Task.sleep(for: .milliseconds(800))
+            #expect(!Self.isClosedByServer(slow), "no request started, so no request deadline")
+            let request = Array("GET /status HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+            var sent = 0
+            var cutOffAfter: Int?
+            let started = ContinuousClock.now
+            for byte in request where cutOffAfter == nil {
+                _ = send(slow, [byte], 1, Int32(MSG_NOSIGNAL))
+                sent += 1
+                try await Task.sleep(for: .milliseconds(100))
+                if Self.isClosedByServer(slow) { cutOffAfter = sent }
+            }
+            let elapsed = ContinuousClock.now - started
+            #expect(cutOffAfter != nil, "closed before the request was complete")
+            #expect(elapsed >= .milliseconds(600), "not before the timeout")
+            // A request sent at normal speed on a fresh connection is answered.
+            let fresh = Self.silentConnection(port: port)
+            defer { close(fresh) }
+            let quick = Array("GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)
+            #expect(send(fresh, quick, quick.count, 0) == quick.count)
+            var answer = [UInt8](repeating: 0, count: 512)
+            let received = recv(fresh, &answer, answer.count, 0)
+            #expect(String(decoding: answer.prefix(max(0, received)), as: UTF8.self).hasPrefix("HTTP/1.1 200 OK"))
+        }
+    }
+
+    @Test("Requests on a kept-alive connection each get the full request timeout")
+    func keptAliveConnectionsKeepWorking() async throws {
+        var configuration = ServerConfiguration(port: 0, baseURL: TestSite.baseURL)
+        configuration.requestTimeout = .milliseconds(400)
+        let app = buildApplication(configuration: configuration, store: try await TestSite.store())
+        try await app.test(.live) { client in
+            for _ in 0..<4 {
+                try await client.execute(uri: "/status", method: .get) { #expect($0.status == .ok) }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+    }
+}
