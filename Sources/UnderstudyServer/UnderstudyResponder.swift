@@ -47,7 +47,7 @@ struct UnderstudyResponder: HTTPResponder {
         let started = ContinuousClock.now
         var builder = ResponseBuilder(requestId: requestIds.next(), explain: configuration.explain)
         var explanation: String?
-        let response: Response
+        var response: Response
         do {
             response = try await handle(request, builder: &builder, explanation: &explanation)
         } catch let failure as JiraFailure {
@@ -67,9 +67,22 @@ struct UnderstudyResponder: HTTPResponder {
             explanation = failure.explanation
             response = builder.failure(failure)
         }
+        if response.status.code >= 400, !builder.closeConnection, Self.mayHaveLargeUnreadBody(request) {
+            // Refused before its body was read: closing is cheaper than draining up to the request
+            // timeout's worth of bytes from a client that may be sending megabytes.
+            builder.closeConnection = true
+            response.headers[.connection] = "close"
+        }
         if builder.closeConnection { context.closeAfterResponse() }
         log(request, response: response, explanation: explanation, builder: builder, started: started, context: context)
         return response
+    }
+
+    static func mayHaveLargeUnreadBody(_ request: Request) -> Bool {
+        if let declared = request.headers[.contentLength].flatMap(Int.init) {
+            return declared > PropertyLimits.maximumValueBytes
+        }
+        return request.headers[.transferEncoding] != nil
     }
 
     private func log(

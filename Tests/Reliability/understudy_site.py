@@ -25,9 +25,10 @@ def seeded_database(binary, site, prefix):
     return database
 
 
-def start(binary, database, port):
+def start(binary, database, port, extra_arguments=()):
     """`understudy serve` on `port`, returned once it says it listens (at most 30 s)."""
-    process = subprocess.Popen([binary, "serve", "--port", str(port), "--database", database, "--log-level", "error"],
+    process = subprocess.Popen([binary, "serve", "--port", str(port), "--database", database, "--log-level", "error",
+                                *extra_arguments],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     deadline = time.time() + 30
     while time.time() < deadline:

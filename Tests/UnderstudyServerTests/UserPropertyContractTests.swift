@@ -205,6 +205,26 @@ struct UserPropertyContractTests {
         }
     }
 
+    @Test("A large body refused before it is read (here for want of credentials) closes the connection")
+    func largeUnreadBodyClosesTheConnection() async throws {
+        try await TestSite.test { client in
+            let body = ByteBuffer(text: "\"" + String(repeating: "x", count: 39998) + "\"")
+            try await client.execute(
+                uri: "/rest/api/3/user/properties/k?accountId=557058:ada", method: .put, body: body
+            ) { response in
+                #expect(response.status == .unauthorized)
+                #expect(response.headers[.connection] == "close", "not drained: the client may be sending megabytes")
+            }
+            let small = ByteBuffer(text: "1")
+            try await client.execute(
+                uri: "/rest/api/3/user/properties/k?accountId=557058:ada", method: .put, body: small
+            ) { response in
+                #expect(response.status == .unauthorized)
+                #expect(response.headers[.connection] == nil, "a small body is cheap to drain; the connection stays")
+            }
+        }
+    }
+
     @Test("Step 6: an unknown accountId is 404, before the permission check")
     func step6() async throws {
         try await TestSite.test { client in
