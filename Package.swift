@@ -88,6 +88,7 @@ let package = Package(
             dependencies: [
                 "UnderstudyServer",
                 "UnderstudyAuth",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
