@@ -6,6 +6,7 @@ import UnderstudyCore
 /// | method | path | auth | Connect scope |
 /// |---|---|---|---|
 /// | GET | `/status` | none | outside the gate |
+/// | GET | `/_understudy/openapi.json` | none | outside the gate |
 /// | GET | `/rest/api/{2,3}/serverInfo` | optional | READ |
 /// | GET | `/rest/api/{2,3}/myself` | required | READ |
 /// | GET | `/rest/api/{2,3}/user?accountId=` | required | READ |
@@ -15,6 +16,8 @@ import UnderstudyCore
 /// | GET, PUT, DELETE | `/rest/atlassian-connect/1/addons/{addonKey}/properties/{propertyKey}` | the app itself | none needed |
 enum Route: Equatable {
     case status
+    /// Understudy's OpenAPI description of this surface.
+    case openAPIDocument
     case serverInfo(version: String)
     case myself(version: String)
     case user(version: String)
@@ -33,6 +36,10 @@ enum Route: Equatable {
         let bytes = path.utf8
         if bytes.elementsEqual("/status".utf8) {
             self = .status
+            return
+        }
+        if bytes.elementsEqual("/_understudy/openapi.json".utf8) {
+            self = .openAPIDocument
             return
         }
         let appPrefix = "/rest/atlassian-connect/1/addons/".utf8
@@ -87,7 +94,7 @@ enum Route: Equatable {
     /// The methods the resource supports, in the order `Allow` lists them.
     var allowedMethods: [HTTPRequest.Method] {
         switch self {
-        case .status, .serverInfo, .myself, .user, .userPropertyKeys, .appPropertyKeys: [.get]
+        case .status, .openAPIDocument, .serverInfo, .myself, .user, .userPropertyKeys, .appPropertyKeys: [.get]
         case .userProperty, .appProperty: [.get, .put, .delete]
         case .guessedUserProperties, .unknown: []
         }
@@ -96,7 +103,7 @@ enum Route: Equatable {
     /// Whether the caller must be authenticated (otherwise credentials are optional).
     var requiresAuthentication: Bool {
         switch self {
-        case .status, .serverInfo, .guessedUserProperties, .unknown: false
+        case .status, .openAPIDocument, .serverInfo, .guessedUserProperties, .unknown: false
         case .myself, .user, .userPropertyKeys, .userProperty, .appPropertyKeys, .appProperty: true
         }
     }
@@ -130,7 +137,7 @@ enum Route: Equatable {
 
     func scopeRequirement(for method: HTTPRequest.Method) -> ScopeRequirement {
         switch self {
-        case .status: return .outsideGate
+        case .status, .openAPIDocument: return .outsideGate
         case .unknown, .guessedUserProperties: return .notCovered
         default: break
         }

@@ -193,6 +193,8 @@ struct UnderstudyResponder: HTTPResponder {
         switch exchange.route {
         case .status:
             return exchange.builder.json(.ok, "{\"state\":\"RUNNING\"}", explanation: exchange.note)
+        case .openAPIDocument:
+            return exchange.builder.json(.ok, OpenAPIDocument.text(baseURL: representations.address.baseURL))
         case .serverInfo:
             return exchange.builder.json(.ok, representations.serverInfo(now: Date()), explanation: exchange.note)
         case .myself(let version):

@@ -170,3 +170,34 @@ struct ConventionTests {
         }
     }
 }
+
+extension ConventionTests {
+    @Test("The OpenAPI document is public JSON naming this site and every resource served")
+    func openAPIDocument() async throws {
+        try await TestSite.test { client in
+            try await client.execute(uri: "/_understudy/openapi.json", method: .get) { response in
+                #expect(response.status == .ok)
+                let document = try response.json()
+                guard case .object(let members) = document,
+                    case .array(let servers)? = members.first(where: { $0.name == "servers" })?.value,
+                    case .object(let paths)? = members.first(where: { $0.name == "paths" })?.value
+                else {
+                    Issue.record("not an OpenAPI document: \(response.text.prefix(200))")
+                    return
+                }
+                #expect(servers == [.object([JSONMember("url", .string(TestSite.baseURL))])])
+                #expect(
+                    paths.map(\.name) == [
+                        "/status", "/rest/api/{version}/serverInfo", "/rest/api/{version}/myself",
+                        "/rest/api/{version}/user", "/rest/api/{version}/user/properties",
+                        "/rest/api/{version}/user/properties/{propertyKey}",
+                        "/rest/atlassian-connect/1/addons/{addonKey}/properties",
+                        "/rest/atlassian-connect/1/addons/{addonKey}/properties/{propertyKey}",
+                    ])
+            }
+            try await client.execute(uri: "/_understudy/openapi.json", method: .put) {
+                #expect($0.status == .methodNotAllowed)
+            }
+        }
+    }
+}
