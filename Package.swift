@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // The domain: users, permissions, properties, validation, store protocols. Foundation only.
@@ -46,6 +47,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The shared store (PostgreSQL, through postgres-nio's connection pool), for several servers
+        // over one database.
+        .target(
+            name: "UnderstudyPostgres",
+            dependencies: [
+                "UnderstudyCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Jira's HTTP surface on Hummingbird.
         .target(
             name: "UnderstudyServer",
@@ -53,6 +65,7 @@ let package = Package(
                 "UnderstudyCore",
                 "UnderstudyAuth",
                 "UnderstudySQLite",
+                "UnderstudyPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -80,7 +93,11 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "UnderstudySQLiteTests",
-            dependencies: ["UnderstudyCore", "UnderstudySQLite", "UnderstudyAuth"],
+            dependencies: [
+                "UnderstudyCore", "UnderstudySQLite", "UnderstudyPostgres", "UnderstudyAuth",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -51,6 +51,8 @@ public enum SiteStoreError: Error, Sendable, Equatable, CustomStringConvertible 
     case unknownEmailAddress(String)
     case unknownAccountId(String)
     case unknownAppKey(String)
+    /// The database cannot be reached or did not answer in time; the operation may be retried.
+    case unavailable(String)
 
     public var description: String {
         switch self {
@@ -60,6 +62,7 @@ public enum SiteStoreError: Error, Sendable, Equatable, CustomStringConvertible 
         case .unknownEmailAddress(let email): "no user has the e-mail address \"\(email)\""
         case .unknownAccountId(let id): "no user has accountId \"\(id)\""
         case .unknownAppKey(let key): "no app has key \"\(key)\""
+        case .unavailable(let reason): "the database is unavailable: \(reason)"
         }
     }
 }

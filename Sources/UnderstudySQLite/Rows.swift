@@ -12,13 +12,7 @@ enum Rows {
     static let appByClientKey = "SELECT \(appColumns) FROM apps WHERE client_key = ?"
 
     static func user(_ row: [SQLValue]) -> User {
-        var legacy: [String: String] = [:]
-        if case .object(let members)? = try? JSONParser.parse(row[9].text ?? "{}") {
-            for member in members {
-                if case .string(let text) = member.value { legacy[member.name] = text }
-            }
-        }
-        return User(
+        User(
             accountId: row[0].text ?? "",
             accountType: AccountType(rawValue: row[1].text ?? "") ?? .atlassian,
             emailAddress: row[2].text,
@@ -26,21 +20,20 @@ enum Rows {
             active: row[4].integer == 1,
             timeZone: row[5].text ?? "UTC",
             locale: row[6].text ?? "en_US",
-            groups: strings(row[7]),
-            apiTokenHashes: strings(row[8]),
-            legacyProperties: legacy)
+            groups: StoredJSON.strings(row[7].text),
+            apiTokenHashes: StoredJSON.strings(row[8].text),
+            legacyProperties: StoredJSON.legacyProperties(row[9].text))
     }
 
     static func app(_ row: [SQLValue]) -> ConnectApp {
         ConnectApp(
             key: row[0].text ?? "", name: row[1].text ?? "", clientKey: row[2].text ?? "",
-            sharedSecret: row[3].text ?? "", scopes: strings(row[4]).compactMap(ConnectScope.init(rawValue:)),
+            sharedSecret: row[3].text ?? "",
+            scopes: StoredJSON.strings(row[4].text).compactMap(ConnectScope.init(rawValue:)),
             accountId: row[5].text ?? "")
     }
 
     static func upsert(_ user: User, on connection: RawConnection) throws {
-        let legacy = JSONValue.object(
-            user.legacyProperties.sorted { $0.key < $1.key }.map { JSONMember($0.key, .string($0.value)) })
         try connection.query(
             """
             INSERT INTO users (\(userColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -53,7 +46,8 @@ enum Rows {
             [
                 .text(user.accountId), .text(user.accountType.rawValue), user.emailAddress.map { .text($0) } ?? .null,
                 .text(user.displayName), .integer(user.active ? 1 : 0), .text(user.timeZone), .text(user.locale),
-                .text(jsonArray(user.groups)), .text(jsonArray(user.apiTokenHashes)), .text(legacy.jsonText),
+                .text(StoredJSON.text(of: user.groups)), .text(StoredJSON.text(of: user.apiTokenHashes)),
+                .text(StoredJSON.text(of: user.legacyProperties)),
             ])
     }
 
@@ -67,16 +61,7 @@ enum Rows {
             """,
             [
                 .text(app.key), .text(app.name), .text(app.clientKey), .text(app.sharedSecret),
-                .text(jsonArray(app.scopes.map(\.rawValue))), .text(app.accountId),
+                .text(StoredJSON.text(of: app.scopes.map(\.rawValue))), .text(app.accountId),
             ])
-    }
-
-    private static func strings(_ value: SQLValue) -> [String] {
-        guard case .array(let elements)? = try? JSONParser.parse(value.text ?? "[]") else { return [] }
-        return elements.compactMap { if case .string(let text) = $0 { text } else { nil } }
-    }
-
-    private static func jsonArray(_ strings: [String]) -> String {
-        JSONValue.array(strings.map(JSONValue.string)).jsonText
     }
 }

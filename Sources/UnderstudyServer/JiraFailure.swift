@@ -43,6 +43,18 @@ struct JiraFailure: Error {
             status: status, body: .appMessage(messages.first ?? ""), explanation: explanation, headers: headers)
     }
 
+    /// `503` while the database cannot be reached: the request changed nothing and may be retried.
+    static func storeUnavailable(_ reason: String) -> JiraFailure {
+        var headers = HTTPFields()
+        headers[.retryAfter] = "1"
+        return JiraFailure(
+            status: .serviceUnavailable,
+            body: .errorCollection(messages: ["The service is temporarily unavailable. Please try again later."]),
+            explanation:
+                "Understudy's database is unavailable (\(reason)); nothing was changed. Retry shortly: service resumes by itself when the database is back.",
+            headers: headers)
+    }
+
     /// `405` with `Allow` listing what the resource supports.
     static func methodNotAllowed(_ method: HTTPRequest.Method, route: Route) -> JiraFailure {
         let allowed = route.allowedMethods.map(\.rawValue).joined(separator: ", ")

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import UnderstudyAuth
 import UnderstudyCore
+import UnderstudyPostgres
 import UnderstudySQLite
 
 /// Opening a store and filling it: what `serve`, `seed`, `user add` and the tests share.
@@ -24,10 +25,13 @@ public enum SiteSetup {
     {
         if database == ":memory:" { return InMemorySiteStore() }
         if database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") {
-            throw Failure(
-                description:
-                    "PostgreSQL databases are not supported by this version of Understudy; use an SQLite file path or :memory:",
-                exitCode: 1)
+            // No read cache: several servers share the database, and each must see the others'
+            // writes at once.
+            do {
+                return try await PostgresSiteStore.open(url: database, logger: logger)
+            } catch let error as PostgresSiteStore.OpenError {
+                throw Failure(description: error.description, exitCode: 1)
+            }
         }
         do {
             // Reads of the hot site data are served from memory; every write goes to the file first.

@@ -59,6 +59,13 @@ struct UnderstudyResponder: HTTPResponder {
         } catch let error as AppPropertyError {
             explanation = error.explanation
             response = builder.failure(error.failure)
+        } catch SiteStoreError.unavailable(let reason) {
+            var failure = JiraFailure.storeUnavailable(reason)
+            let target = Substring(request.head.path ?? "/")
+            let path = target[..<(target.firstIndex(of: "?") ?? target.endIndex)]
+            if Route(path: path).isAppPropertyResource { failure = failure.asAppMessage() }
+            explanation = failure.explanation
+            response = builder.failure(failure)
         } catch {
             context.logger.error("Unexpected error: \(error)", metadata: ["request.id": "\(builder.requestId)"])
             let failure = JiraFailure(

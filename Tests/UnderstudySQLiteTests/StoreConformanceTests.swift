@@ -1,6 +1,9 @@
 import Foundation
+import Logging
+import PostgresNIO
 import Testing
 import UnderstudyCore
+import UnderstudyPostgres
 import UnderstudySQLite
 
 /// The stores a site can live in. Every test of the conformance suite runs against each.
@@ -9,8 +12,16 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case sqlite
     /// SQLite behind the in-memory read cache, as `serve` runs it.
     case cachedSQLite
+    /// A fresh database on the PostgreSQL server named by `UNDERSTUDY_TEST_POSTGRES_URL`; `.ci/run`
+    /// always starts one and sets it, so nothing is skipped in CI.
+    case postgres
 
     var testDescription: String { rawValue }
+
+    /// Every kind, PostgreSQL only when a server is configured.
+    static var available: [StoreKind] {
+        allCases.filter { $0 != .postgres || TestPostgres.url != nil }
+    }
 
     /// A fresh, empty store, and a way to dispose of it.
     func make() async throws -> (store: any SiteStore, cleanUp: @Sendable () async -> Void) {
@@ -29,7 +40,43 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
                     try? FileManager.default.removeItem(at: directory)
                 }
             )
+        case .postgres:
+            let (url, dropDatabase) = try await TestPostgres.freshDatabase()
+            let store = try await PostgresSiteStore.open(url: url)
+            return (
+                store,
+                {
+                    try? await store.close()
+                    await dropDatabase()
+                }
+            )
         }
+    }
+}
+
+/// The test PostgreSQL server, on which each test gets a database of its own.
+enum TestPostgres {
+    static var url: String? { ProcessInfo.processInfo.environment["UNDERSTUDY_TEST_POSTGRES_URL"] }
+
+    /// Creates an empty database next to the one in the URL; returns its URL and how to drop it.
+    static func freshDatabase() async throws -> (url: String, drop: @Sendable () async -> Void) {
+        guard let url, let components = URLComponents(string: url), let host = components.host,
+            let user = components.user
+        else { throw CancellationError() }
+        let name = "understudy_test_" + UUID().uuidString.prefix(8).lowercased()
+        let configuration = PostgresConnection.Configuration(
+            host: host, port: components.port ?? 5432, username: user, password: components.password,
+            database: String(components.path.dropFirst()), tls: .disable)
+        let logger = Logger(label: "test.postgres")
+        @Sendable func administer(_ sql: String) async throws {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+            defer { Task { try? await connection.close() } }
+            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        }
+        try await administer("CREATE DATABASE \(name)")
+        var fresh = components
+        fresh.path = "/" + name
+        return (fresh.string ?? url, { try? await administer("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") })
     }
 }
 
@@ -70,7 +117,7 @@ struct StoreConformanceTests {
         await cleanUp()
     }
 
-    @Test("A new store is empty; a loaded site reads back exactly", arguments: StoreKind.allCases)
+    @Test("A new store is empty; a loaded site reads back exactly", arguments: StoreKind.available)
     func loadAndRead(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             #expect(try await store.isEmpty())
@@ -87,7 +134,7 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test("Loading twice is idempotent and keeps tokens added in between", arguments: StoreKind.allCases)
+    @Test("Loading twice is idempotent and keeps tokens added in between", arguments: StoreKind.available)
     func idempotentLoad(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             try await store.load(Fixture.site)
@@ -98,7 +145,7 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test("PUT semantics: created, then updated; the value is replaced verbatim", arguments: StoreKind.allCases)
+    @Test("PUT semantics: created, then updated; the value is replaced verbatim", arguments: StoreKind.available)
     func setProperty(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             try await store.load(Fixture.site)
@@ -114,7 +161,7 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test("All of a user's properties at once", arguments: StoreKind.allCases)
+    @Test("All of a user's properties at once", arguments: StoreKind.available)
     func allProperties(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             try await store.load(Fixture.site)
@@ -128,7 +175,7 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test("Reads interleaved with writes always end on the last write", arguments: StoreKind.allCases)
+    @Test("Reads interleaved with writes always end on the last write", arguments: StoreKind.available)
     func readsDuringWrites(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             try await store.load(Fixture.site)
@@ -150,7 +197,7 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test("A user with many properties reads the same as one with few", arguments: StoreKind.allCases)
+    @Test("A user with many properties reads the same as one with few", arguments: StoreKind.available)
     func manyProperties(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             try await store.load(Fixture.site)
@@ -169,7 +216,7 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test("Keys list in byte order and belong to one user only", arguments: StoreKind.allCases)
+    @Test("Keys list in byte order and belong to one user only", arguments: StoreKind.available)
     func keyOrder(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             try await store.load(Fixture.site)
@@ -184,7 +231,7 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test("A property for an unknown user or app is refused", arguments: StoreKind.allCases)
+    @Test("A property for an unknown user or app is refused", arguments: StoreKind.available)
     func unknownOwner(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             try await store.load(Fixture.site)
@@ -198,7 +245,7 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test("App properties: their own store, per app", arguments: StoreKind.allCases)
+    @Test("App properties: their own store, per app", arguments: StoreKind.available)
     func appProperties(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             try await store.load(Fixture.site)
@@ -213,7 +260,7 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test("Adding users keeps accountIds and e-mails unique", arguments: StoreKind.allCases)
+    @Test("Adding users keeps accountIds and e-mails unique", arguments: StoreKind.available)
     func addUser(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             try await store.load(Fixture.site)
@@ -233,7 +280,7 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test("A load that conflicts with stored data changes nothing", arguments: StoreKind.allCases)
+    @Test("A load that conflicts with stored data changes nothing", arguments: StoreKind.available)
     func failedLoadIsAtomic(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             try await store.load(Fixture.site)
@@ -258,7 +305,7 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test("Concurrent creations of one key give exactly one 'created'", arguments: StoreKind.allCases)
+    @Test("Concurrent creations of one key give exactly one 'created'", arguments: StoreKind.available)
     func concurrentCreate(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             try await store.load(Fixture.site)

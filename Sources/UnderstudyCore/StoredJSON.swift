@@ -1,0 +1,31 @@
+/// How stores keep a user's or app's list-valued fields: as JSON text in one column. Shared by every
+/// database store so that a file written by one reads the same in another.
+public enum StoredJSON {
+    /// `["a","b"]` for a list of strings.
+    public static func text(of strings: [String]) -> String {
+        JSONValue.array(strings.map(JSONValue.string)).jsonText
+    }
+
+    /// `{"name":"value",…}`, sorted by name, for admin-UI (legacy) properties.
+    public static func text(of legacyProperties: [String: String]) -> String {
+        JSONValue.object(legacyProperties.sorted { $0.key < $1.key }.map { JSONMember($0.key, .string($0.value)) })
+            .jsonText
+    }
+
+    /// The strings of a stored JSON array; anything else reads as none.
+    public static func strings(_ text: String?) -> [String] {
+        guard case .array(let elements)? = try? JSONParser.parse(text ?? "[]") else { return [] }
+        return elements.compactMap { if case .string(let text) = $0 { text } else { nil } }
+    }
+
+    /// The string members of a stored JSON object; anything else reads as none.
+    public static func legacyProperties(_ text: String?) -> [String: String] {
+        var properties: [String: String] = [:]
+        if case .object(let members)? = try? JSONParser.parse(text ?? "{}") {
+            for member in members {
+                if case .string(let value) = member.value { properties[member.name] = value }
+            }
+        }
+        return properties
+    }
+}

@@ -1,0 +1,420 @@
+import Foundation
+import Logging
+import PostgresNIO
+import UnderstudyCore
+
+/// The shared store: a PostgreSQL database that several Understudy servers use at once. Every read
+/// goes to the database (no cache), so a write through one server is read through another at once;
+/// created-or-updated is decided by one `INSERT … ON CONFLICT … RETURNING revision`, so concurrent
+/// PUTs of a new key through two servers give exactly one `201`.
+///
+/// Every operation has a deadline: while the database is down, requests fail within a few seconds
+/// with `SiteStoreError.unavailable` (which the server answers with `503`), and postgres-nio's pool
+/// reconnects by itself when the database is back.
+public final class PostgresSiteStore: SiteStore {
+    /// Why a database cannot be used, in one line for the command line.
+    public struct OpenError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// How long one operation may wait for the database before it is answered as unavailable.
+    public static let operationTimeout: Duration = .seconds(3)
+
+    private let client: PostgresClient
+    private let running: Task<Void, Never>
+    private let location: PostgresLocation
+    private let logger: Logger
+
+    /// Connects (checking the URL and the credentials at once), migrates, and starts the pool.
+    public static func open(url: String, logger: Logger = Logger(label: "understudy.postgres")) async throws
+        -> PostgresSiteStore
+    {
+        let location = try PostgresLocation(url: url)
+        do {
+            let connection = try await PostgresConnection.connect(
+                configuration: location.connectionConfiguration, id: 1, logger: logger)
+            defer { Task { try? await connection.close() } }
+            try await migrate(connection, logger: logger)
+        } catch {
+            throw OpenError(
+                description: "cannot use the PostgreSQL database \(location.redacted): \(describe(error, at: location))"
+            )
+        }
+        // The pool reports every failed connection attempt at info; during an outage the 503s say
+        // enough, so the pool's own log starts at warning.
+        var poolLogger = logger
+        poolLogger.logLevel = max(logger.logLevel, .warning)
+        let client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: poolLogger)
+        let running = Task { await client.run() }
+        return PostgresSiteStore(client: client, running: running, location: location, logger: logger)
+    }
+
+    private init(client: PostgresClient, running: Task<Void, Never>, location: PostgresLocation, logger: Logger) {
+        self.client = client
+        self.running = running
+        self.location = location
+        self.logger = logger
+    }
+
+    /// Applies the migrations not yet applied, under an advisory lock, so that servers starting at
+    /// once take turns and the second finds the work done.
+    private static func migrate(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lock))", logger: logger)
+            try await connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
+                """, logger: logger)
+            var applied = 0
+            for try await version in try await connection.query(
+                "SELECT coalesce(max(version), 0) FROM schema_migrations", logger: logger
+            ).decode(Int.self) {
+                applied = version
+            }
+            for (index, statements) in PostgresMigrations.all.enumerated() where index + 1 > applied {
+                for statement in statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO schema_migrations (version) VALUES (\(index + 1))", logger: logger)
+            }
+        }
+    }
+
+    // MARK: Running operations
+
+    private enum Outcome<Value: Sendable>: Sendable {
+        case finished(Value)
+        case timedOut
+    }
+
+    /// Runs one operation against the pool with the deadline, translating database failures.
+    private func run<Value: Sendable>(
+        _ operation: @escaping @Sendable (PostgresClient, Logger) async throws -> Value
+    ) async throws -> Value {
+        let client = self.client
+        let logger = self.logger
+        let outcome: Outcome<Value>
+        do {
+            outcome = try await withThrowingTaskGroup(of: Outcome<Value>.self) { group in
+                group.addTask { .finished(try await operation(client, logger)) }
+                group.addTask {
+                    try await Task.sleep(for: Self.operationTimeout)
+                    return .timedOut
+                }
+                defer { group.cancelAll() }
+                return try await group.next() ?? .timedOut
+            }
+        } catch let error as PSQLError {
+            throw translate(error)
+        } catch let error as PostgresTransactionError {
+            // The closure's own error (a store error) wins; otherwise what failed the transaction.
+            if let failure = error.closureError { throw (failure as? PSQLError).map(translate) ?? failure }
+            if let failure = (error.beginError ?? error.commitError) as? PSQLError { throw translate(failure) }
+            throw error
+        }
+        switch outcome {
+        case .finished(let value): return value
+        case .timedOut:
+            throw SiteStoreError.unavailable(
+                "PostgreSQL at \(location.host):\(location.port) did not answer within \(Self.operationTimeout)")
+        }
+    }
+
+    /// Constraint violations become the store's own errors; lost connections and a database that is
+    /// shutting down or starting become `unavailable`.
+    private func translate(_ error: PSQLError) -> any Error {
+        if error.code == .server, let state = error.serverInfo?[.sqlState] {
+            if state.hasPrefix("08") || state.hasPrefix("57P") || state == "53300" {
+                return SiteStoreError.unavailable(Self.describe(error, at: location))
+            }
+            return error
+        }
+        return SiteStoreError.unavailable(Self.describe(error, at: location))
+    }
+
+    /// One line: PostgreSQL's own message when it sent one, else what happened to the connection.
+    static func describe(_ error: any Error, at location: PostgresLocation) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let message = error.serverInfo?[.message] { return message }
+        let server = "\(location.host):\(location.port)"
+        let detail = error.underlying.map { "\($0)" } ?? ""
+        switch error.code {
+        case .connectionError where detail.contains("refused"): return "nothing accepts connections at \(server)"
+        case .connectionError where detail.lowercased().contains("time"): return "connecting to \(server) timed out"
+        case .connectionError: return "cannot connect to \(server)" + (detail.isEmpty ? "" : " (\(detail))")
+        case .serverClosedConnection, .clientClosedConnection: return "the connection to \(server) was closed"
+        default: return "\(error.code)" + (detail.isEmpty ? "" : " (\(detail))")
+        }
+    }
+
+    private static func sqlState(of error: any Error) -> (state: String, constraint: String?)? {
+        guard let error = error as? PSQLError, error.code == .server, let state = error.serverInfo?[.sqlState] else {
+            return nil
+        }
+        return (state, error.serverInfo?[.constraintName])
+    }
+
+    // MARK: Users and apps
+
+    private static let userColumns =
+        "account_id, account_type, email_address, display_name, active, time_zone, locale, groups_json, api_token_hashes_json, legacy_properties_json"
+    private static let appColumns = "app_key, name, client_key, shared_secret, scopes_json, account_id"
+
+    private typealias UserRow = (String, String, String?, String, Bool, String, String, String, String, String)
+
+    private static func users(_ rows: PostgresRowSequence) async throws -> [User] {
+        var users: [User] = []
+        for try await row in rows.decode(UserRow.self) {
+            users.append(
+                User(
+                    accountId: row.0, accountType: AccountType(rawValue: row.1) ?? .atlassian, emailAddress: row.2,
+                    displayName: row.3, active: row.4, timeZone: row.5, locale: row.6,
+                    groups: StoredJSON.strings(row.7), apiTokenHashes: StoredJSON.strings(row.8),
+                    legacyProperties: StoredJSON.legacyProperties(row.9)))
+        }
+        return users
+    }
+
+    private static func apps(_ rows: PostgresRowSequence) async throws -> [ConnectApp] {
+        var apps: [ConnectApp] = []
+        for try await row in rows.decode((String, String, String, String, String, String).self) {
+            apps.append(
+                ConnectApp(
+                    key: row.0, name: row.1, clientKey: row.2, sharedSecret: row.3,
+                    scopes: StoredJSON.strings(row.4).compactMap(ConnectScope.init(rawValue:)), accountId: row.5))
+        }
+        return apps
+    }
+
+    public func isEmpty() async throws -> Bool {
+        try await run { client, logger in
+            var any = false
+            for try await _ in try await client.query("SELECT 1 FROM users LIMIT 1", logger: logger) { any = true }
+            return !any
+        }
+    }
+
+    public func user(accountId: String) async throws -> User? {
+        try await run { client, logger in
+            try await Self.users(
+                client.query(
+                    "SELECT \(unescaped: Self.userColumns) FROM users WHERE account_id = \(accountId)", logger: logger)
+            ).first
+        }
+    }
+
+    public func user(emailAddress: String) async throws -> User? {
+        try await run { client, logger in
+            try await Self.users(
+                client.query(
+                    "SELECT \(unescaped: Self.userColumns) FROM users WHERE lower(email_address) = lower(\(emailAddress))",
+                    logger: logger)
+            ).first
+        }
+    }
+
+    public func app(key: String) async throws -> ConnectApp? {
+        try await run { client, logger in
+            try await Self.apps(
+                client.query("SELECT \(unescaped: Self.appColumns) FROM apps WHERE app_key = \(key)", logger: logger)
+            ).first
+        }
+    }
+
+    public func app(clientKey: String) async throws -> ConnectApp? {
+        try await run { client, logger in
+            try await Self.apps(
+                client.query(
+                    "SELECT \(unescaped: Self.appColumns) FROM apps WHERE client_key = \(clientKey)", logger: logger)
+            ).first
+        }
+    }
+
+    public func addUser(_ user: User) async throws {
+        do {
+            try await run { client, logger in
+                try await client.withTransaction(logger: logger) { connection in
+                    try await Self.insert(user, on: connection, logger: logger, replacing: false)
+                }
+            }
+        } catch let error where Self.sqlState(of: error)?.state == "23505" {
+            if Self.sqlState(of: error)?.constraint == "users_pkey" {
+                throw SiteStoreError.duplicateAccountId(user.accountId)
+            }
+            throw SiteStoreError.duplicateEmailAddress(user.emailAddress ?? "")
+        }
+    }
+
+    public func addAPITokenHash(_ hash: String, emailAddress: String) async throws -> User {
+        try await run { client, logger in
+            try await client.withTransaction(logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    SELECT \(unescaped: Self.userColumns) FROM users
+                    WHERE lower(email_address) = lower(\(emailAddress)) FOR UPDATE
+                    """, logger: logger)
+                guard var user = try await Self.users(rows).first else {
+                    throw SiteStoreError.unknownEmailAddress(emailAddress)
+                }
+                user.apiTokenHashes.append(hash)
+                try await connection.query(
+                    """
+                    UPDATE users SET api_token_hashes_json = \(StoredJSON.text(of: user.apiTokenHashes))
+                    WHERE account_id = \(user.accountId)
+                    """, logger: logger)
+                return user
+            }
+        }
+    }
+
+    public func load(_ site: Site) async throws {
+        try await run { client, logger in
+            try await client.withTransaction(logger: logger) { connection in
+                try await PostgresSiteLoader(connection: connection, logger: logger).load(site)
+            }
+        }
+    }
+
+    /// Inserts a user; with `replacing`, a user with the same accountId is replaced, otherwise the
+    /// primary key refuses it.
+    static func insert(_ user: User, on connection: PostgresConnection, logger: Logger, replacing: Bool) async throws {
+        try await connection.query(
+            """
+            INSERT INTO users (\(unescaped: userColumns)) VALUES (\(user.accountId), \(user.accountType.rawValue),
+                \(user.emailAddress), \(user.displayName), \(user.active), \(user.timeZone), \(user.locale),
+                \(StoredJSON.text(of: user.groups)), \(StoredJSON.text(of: user.apiTokenHashes)),
+                \(StoredJSON.text(of: user.legacyProperties)))
+            \(unescaped: replacing ? replaceUser : "")
+            """, logger: logger)
+    }
+
+    private static let replaceUser = """
+        ON CONFLICT (account_id) DO UPDATE SET account_type = excluded.account_type,
+                email_address = excluded.email_address, display_name = excluded.display_name,
+                active = excluded.active, time_zone = excluded.time_zone, locale = excluded.locale,
+                groups_json = excluded.groups_json, api_token_hashes_json = excluded.api_token_hashes_json,
+                legacy_properties_json = excluded.legacy_properties_json
+        """
+
+    static func upsert(_ app: ConnectApp, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            INSERT INTO apps (\(unescaped: appColumns)) VALUES (\(app.key), \(app.name), \(app.clientKey),
+                \(app.sharedSecret), \(StoredJSON.text(of: app.scopes.map(\.rawValue))), \(app.accountId))
+            ON CONFLICT (app_key) DO UPDATE SET name = excluded.name, client_key = excluded.client_key,
+                shared_secret = excluded.shared_secret, scopes_json = excluded.scopes_json,
+                account_id = excluded.account_id
+            """, logger: logger)
+    }
+
+    static func userByAccountId(_ accountId: String, on connection: PostgresConnection, logger: Logger) async throws
+        -> User?
+    {
+        try await users(
+            connection.query(
+                "SELECT \(unescaped: userColumns) FROM users WHERE account_id = \(accountId)", logger: logger)
+        ).first
+    }
+
+    // MARK: User and app properties
+
+    public func userPropertyKeys(accountId: String) async throws -> [String] {
+        try await keys(in: .user, owner: accountId)
+    }
+
+    public func userProperty(accountId: String, key: String) async throws -> PropertyValue? {
+        try await value(in: .user, owner: accountId, key: key)
+    }
+
+    public func userProperties(accountId: String, atMost limit: Int) async throws -> [String: PropertyValue]? {
+        try await run { client, logger in
+            let rows = try await client.query(
+                """
+                SELECT property_key, value_json FROM user_properties WHERE account_id = \(accountId)
+                LIMIT \(min(limit, Int(Int32.max - 1)) + 1)
+                """, logger: logger)
+            var properties: [String: PropertyValue] = [:]
+            for try await (key, value) in rows.decode((String, String).self) {
+                properties[key] = PropertyValue(storedJSONText: value)
+            }
+            return properties.count <= limit ? properties : nil
+        }
+    }
+
+    public func setUserProperty(accountId: String, key: String, value: PropertyValue) async throws -> WriteOutcome {
+        try await set(in: .user, owner: accountId, key: key, value: value, unknownOwner: .unknownAccountId(accountId))
+    }
+
+    public func deleteUserProperty(accountId: String, key: String) async throws -> Bool {
+        try await delete(in: .user, owner: accountId, key: key)
+    }
+
+    public func appPropertyKeys(appKey: String) async throws -> [String] {
+        try await keys(in: .app, owner: appKey)
+    }
+
+    public func appProperty(appKey: String, key: String) async throws -> PropertyValue? {
+        try await value(in: .app, owner: appKey, key: key)
+    }
+
+    public func setAppProperty(appKey: String, key: String, value: PropertyValue) async throws -> WriteOutcome {
+        try await set(in: .app, owner: appKey, key: key, value: value, unknownOwner: .unknownAppKey(appKey))
+    }
+
+    public func deleteAppProperty(appKey: String, key: String) async throws -> Bool {
+        try await delete(in: .app, owner: appKey, key: key)
+    }
+
+    private func keys(in table: PostgresPropertyTable, owner: String) async throws -> [String] {
+        try await run { client, logger in
+            var keys: [String] = []
+            for try await key in try await client.query(table.keys(owner: owner), logger: logger).decode(String.self) {
+                keys.append(key)
+            }
+            return keys
+        }
+    }
+
+    private func value(in table: PostgresPropertyTable, owner: String, key: String) async throws -> PropertyValue? {
+        try await run { client, logger in
+            for try await text in try await client.query(table.value(owner: owner, key: key), logger: logger).decode(
+                String.self)
+            {
+                return PropertyValue(storedJSONText: text)
+            }
+            return nil
+        }
+    }
+
+    private func set(
+        in table: PostgresPropertyTable, owner: String, key: String, value: PropertyValue, unknownOwner: SiteStoreError
+    ) async throws -> WriteOutcome {
+        do {
+            return try await run { client, logger in
+                try await table.upsert(owner: owner, key: key, value: value, on: client, logger: logger)
+            }
+        } catch let error where Self.sqlState(of: error)?.state == "23503" {
+            throw unknownOwner
+        }
+    }
+
+    private func delete(in table: PostgresPropertyTable, owner: String, key: String) async throws -> Bool {
+        try await run { client, logger in
+            var deleted = false
+            for try await _ in try await client.query(table.delete(owner: owner, key: key), logger: logger) {
+                deleted = true
+            }
+            return deleted
+        }
+    }
+
+    /// Every server reads the database itself, so there is no cache to invalidate.
+    public func changeCounter() async throws -> Int? { nil }
+
+    public func close() async throws {
+        running.cancel()
+        await running.value
+    }
+}

@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""Several servers, one PostgreSQL database; and PostgreSQL restarted while they serve.
+
+Needs the test cluster of `.ci/postgres start` (UNDERSTUDY_TEST_POSTGRES_URL, UNDERSTUDY_TEST_PG_CTL,
+UNDERSTUDY_TEST_PG_DATA). On a fresh database it starts two `understudy serve` processes and checks:
+
+1. a write through one server is read through the other at once, and a delete likewise;
+2. 30 times, one new key PUT through both servers at the same instant: exactly one 201;
+3. 8 writers spread over both servers: every acknowledged write is read back through both;
+4. PostgreSQL stopped: every request is answered 503 with Jira's error body within 5 s (no hang),
+   and /status still answers; PostgreSQL started again: service resumes by itself, data intact;
+5. a wrong password or an unreachable server at start: one line on standard error, non-zero exit.
+
+127.0.0.1 only; bounded (about 30 s). Exits non-zero on any finding.
+
+    python3 Tests/Reliability/postgres_servers.py --binary .build/debug/understudy
+"""
+
+import argparse
+import base64
+import http.client
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+
+from understudy_site import free_port, start
+
+SITE = {"users": [{"accountId": "557058:pg", "emailAddress": "pg@example.com", "displayName": "PG",
+                   "apiTokens": ["pg-token"], "groups": ["jira-software-users"]}]}
+HEADERS = {"Authorization": "Basic " + base64.b64encode(b"pg@example.com:pg-token").decode(),
+           "Content-Type": "application/json"}
+findings = []
+
+
+def finding(text):
+    print("FINDING:", text)
+    findings.append(text)
+
+
+def call(port, method, key, value=None, timeout=10):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    path = f"/rest/api/3/user/properties/{key}?accountId=557058:pg"
+    connection.request(method, path, body=None if value is None else json.dumps(value), headers=HEADERS)
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, body
+
+
+def as_cluster_owner(arguments):
+    if os.geteuid() == 0:
+        arguments = ["runuser", "-u", "postgres", "--"] + arguments
+    subprocess.run(arguments, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def fresh_database(url):
+    """A new, empty database on the test server; returns its URL."""
+    parts = urllib.parse.urlsplit(url)
+    name = "understudy_servers_" + uuid.uuid4().hex[:8]
+    bin_dir = os.path.dirname(os.environ["UNDERSTUDY_TEST_PG_CTL"])
+    environment = dict(os.environ, PGPASSWORD=urllib.parse.unquote(parts.password or ""))
+    subprocess.run([os.path.join(bin_dir, "createdb"), "-h", parts.hostname, "-p", str(parts.port),
+                    "-U", urllib.parse.unquote(parts.username), name], check=True, env=environment)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/" + name, "", ""))
+
+
+def two_servers_agree(port_a, port_b):
+    status, _ = call(port_a, "PUT", "shared", {"from": "a"})
+    status_read, body = call(port_b, "GET", "shared")
+    if status != 201 or status_read != 200 or json.loads(body)["value"] != {"from": "a"}:
+        finding(f"write through A ({status}) not read through B at once ({status_read} {body!r})")
+    status, _ = call(port_b, "DELETE", "shared")
+    status_read, _ = call(port_a, "GET", "shared")
+    if status != 204 or status_read != 404:
+        finding(f"delete through B ({status}) not seen through A ({status_read})")
+    print("write and delete seen across servers at once")
+
+
+def racing_creations(port_a, port_b, rounds=30):
+    doubles = 0
+    for round_number in range(rounds):
+        barrier = threading.Barrier(2)
+        statuses = []
+
+        def put(port, value):
+            barrier.wait()
+            statuses.append(call(port, "PUT", f"race{round_number}", value)[0])
+
+        threads = [threading.Thread(target=put, args=(port, n)) for n, port in enumerate((port_a, port_b))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(20)
+        if sorted(statuses) != [200, 201]:
+            doubles += 1
+            finding(f"round {round_number}: one new key PUT through both servers answered {sorted(statuses)}")
+    print(f"{rounds} races of one new key through two servers: {rounds - doubles} with exactly one 201")
+
+
+def no_lost_updates(port_a, port_b, writers=8, writes=60):
+    acknowledged = {}
+
+    def writer(index):
+        key = f"writer{index}"
+        for n in range(writes):
+            port = (port_a, port_b)[(index + n) % 2]
+            status, _ = call(port, "PUT", key, {"n": n})
+            if status not in (200, 201):
+                finding(f"{key}: PUT answered {status}")
+                return
+            acknowledged[key] = n
+
+    threads = [threading.Thread(target=writer, args=(index,)) for index in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    lost = 0
+    for key, n in acknowledged.items():
+        for port in (port_a, port_b):
+            status, body = call(port, "GET", key)
+            if status != 200 or json.loads(body)["value"] != {"n": n}:
+                lost += 1
+                finding(f"{key}: last acknowledged {n}, read {status} {body!r} through port {port}")
+    print(f"{writers * writes} writes spread over both servers, {lost} lost")
+
+
+def outage(port_a, port_b):
+    call(port_a, "PUT", "survivor", {"kept": True})
+    pg_ctl, data = os.environ["UNDERSTUDY_TEST_PG_CTL"], os.environ["UNDERSTUDY_TEST_PG_DATA"]
+    as_cluster_owner([pg_ctl, "-D", data, "-m", "fast", "-w", "stop"])
+    slowest, answers = 0.0, []
+    try:
+        for n in range(6):
+            started = time.monotonic()
+            try:
+                status, body = call((port_a, port_b)[n % 2], ("GET", "PUT")[n % 2], "survivor", {"n": n}, timeout=10)
+            except (OSError, http.client.HTTPException) as error:
+                finding(f"during the outage a request failed without an answer: {error!r}")
+                continue
+            elapsed = time.monotonic() - started
+            slowest = max(slowest, elapsed)
+            answers.append(status)
+            if status != 503 or "errorMessages" not in json.loads(body or b"{}"):
+                finding(f"during the outage: {status} {body!r}, expected 503 with Jira's error body")
+            if elapsed > 5:
+                finding(f"during the outage a request took {elapsed:.1f} s")
+        connection = http.client.HTTPConnection("127.0.0.1", port_a, timeout=5)
+        connection.request("GET", "/status")
+        if connection.getresponse().status != 200:
+            finding("/status did not answer 200 during the outage")
+    finally:
+        as_cluster_owner([pg_ctl, "-D", data, "-w", "-l", os.path.join(os.path.dirname(data), "server.log"),
+                          "start"])
+    print(f"PostgreSQL stopped: {len(answers)} requests answered {sorted(set(answers))}, slowest {slowest:.1f} s")
+    started = time.monotonic()
+    resumed = {}
+    while time.monotonic() - started < 20 and len(resumed) < 2:
+        for port in (port_a, port_b):
+            if port not in resumed:
+                status, body = call(port, "GET", "survivor")
+                if status == 200:
+                    resumed[port] = time.monotonic() - started
+                    if json.loads(body)["value"] != {"kept": True}:
+                        finding(f"after the restart the value read {body!r}")
+        time.sleep(0.2)
+    if len(resumed) < 2:
+        finding("service did not resume within 20 s of PostgreSQL starting again")
+    else:
+        print(f"PostgreSQL started again: both servers served again after {max(resumed.values()):.1f} s")
+
+
+def bad_start(binary, url):
+    parts = urllib.parse.urlsplit(url)
+    wrong_password = urllib.parse.urlunsplit(
+        (parts.scheme, f"{parts.username}:wrong@{parts.hostname}:{parts.port}", parts.path, "", ""))
+    unreachable = urllib.parse.urlunsplit((parts.scheme, f"{parts.username}:x@127.0.0.1:1", parts.path, "", ""))
+    for name, bad in (("wrong password", wrong_password), ("unreachable server", unreachable)):
+        started = time.monotonic()
+        run = subprocess.run([binary, "serve", "--port", str(free_port()), "--database", bad],
+                             capture_output=True, text=True, timeout=30)
+        lines = run.stderr.strip().splitlines()
+        if run.returncode == 0 or len(lines) != 1 or not lines[0].startswith("understudy: error:") \
+                or "wrong" in run.stderr:
+            finding(f"{name}: exit {run.returncode}, standard error {run.stderr!r}")
+        print(f"{name}: exit {run.returncode} after {time.monotonic() - started:.1f} s: {lines[-1] if lines else ''}")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    options = parser.parse_args()
+    url = fresh_database(os.environ["UNDERSTUDY_TEST_POSTGRES_URL"])
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as site_file:
+        json.dump(SITE, site_file)
+    subprocess.run([options.binary, "seed", site_file.name, "--database", url], check=True, stdout=subprocess.DEVNULL)
+    port_a, port_b = free_port(), free_port()
+    server_a = start(options.binary, url, port_a)
+    server_b = start(options.binary, url, port_b)
+    try:
+        two_servers_agree(port_a, port_b)
+        racing_creations(port_a, port_b)
+        no_lost_updates(port_a, port_b)
+        outage(port_a, port_b)
+    finally:
+        for server in (server_a, server_b):
+            server.terminate()
+            server.wait(15)
+    bad_start(options.binary, url)
+    print(f"{len(findings)} findings")
+    sys.exit(1 if findings else 0)
+
+
+if __name__ == "__main__":
+    main()
