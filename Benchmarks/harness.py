@@ -316,6 +316,8 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--pin", action="store_true", help="server on CPU 0, wrk on CPU 1")
+    parser.add_argument("--postgres", metavar="URL",
+                        help="row 10: a PostgreSQL database the benchmark may fill (postgres://user:pass@host:port/db)")
     options = parser.parse_args()
     global PIN
     PIN = options.pin
@@ -418,7 +420,21 @@ def main():
                 row(f"8. scale: row 2 at {count} properties", f"p50 {r['p50']:.3f} ms, p99 {r['p99']:.3f} ms, "
                     f"{r['rps']:.0f} req/s", "", "", size)
         row("9. memory: RSS idle / peak during rows 1-5", f"{idle_rss / 1024:.1f} MiB / {peak_rss / 1024:.1f} MiB")
-        row("10. PostgreSQL rows 2 and 5", "n/a", "", "", "the PostgreSQL store does not exist yet")
+        if options.postgres:
+            log("seeding PostgreSQL ...")
+            subprocess.run([options.binary, "seed", site, "--database", options.postgres], check=True,
+                           stdout=subprocess.DEVNULL)
+            server = Server(options.binary, options.postgres)
+            pg_get = median_of(runs, server.url, 32, seconds, scripts["get"])
+            pg_put = median_of(runs, server.url, 32, seconds, scripts["put"])
+            server.stop()
+            for name, r in (("10. PostgreSQL: row 2, GET user property", pg_get),
+                            ("10. PostgreSQL: row 5, PUT user property", pg_put)):
+                if r["errors"]:
+                    failures.append(f"{name}: {r['errors']} responses were not 2xx")
+                row(name, figure(r), f"{r['rps'] / base:.2f}", "", "no cache: every read goes to the database")
+        else:
+            row("10. PostgreSQL rows 2 and 5", "n/a", "", "", "run with --postgres URL")
         row("11. GET /rest/api/2/myself, Understudy", figure(myself), f"{myself['rps'] / base:.2f}")
         if not options.smoke:
             python_mock(work, runs, seconds, row, myself["rps"])
