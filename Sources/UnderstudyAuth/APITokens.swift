@@ -23,7 +23,7 @@ public enum APITokens {
     }
 
     /// Equality of two strings in time that depends only on their lengths, for secrets and hashes.
-    static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
+    public static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
         let left = Array(lhs.utf8)
         let right = Array(rhs.utf8)
         guard left.count == right.count else { return false }
@@ -44,7 +44,7 @@ public enum APITokens {
     public static func generateSharedSecret() -> String { randomHex(byteCount: 32) }
 
     /// `byteCount` random bytes from the system's secure generator, as lowercase hex.
-    static func randomHex(byteCount: Int) -> String {
+    public static func randomHex(byteCount: Int) -> String {
         var generator = SystemRandomNumberGenerator()
         return hex((0..<byteCount).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import UnderstudyAuth
 import UnderstudyCore
 import UnderstudyServer
 
@@ -46,10 +47,23 @@ struct ServeCommand: AsyncParsableCommand {
             valueName: "SECONDS"))
     var requestTimeout: Double = 10
 
+    @Option(
+        help: ArgumentHelp(
+            "The token of the control API under /_understudy/ (default: a random one, printed at start).",
+            valueName: "TOKEN"))
+    var controlToken: String?
+
+    @Option(help: ArgumentHelp("How many requests the request journal keeps.", valueName: "N"))
+    var journalSize = 1000
+
     @Option(help: "The log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
     func validate() throws {
+        if let controlToken, controlToken.count < 8 || controlToken.contains(where: { $0.isWhitespace }) {
+            throw ValidationError("--control-token must be at least 8 characters without spaces.")
+        }
+        guard journalSize >= 0 else { throw ValidationError("--journal-size must be 0 or more, not \(journalSize).") }
         guard (0...65535).contains(port) else {
             throw ValidationError("--port must be between 0 and 65535, not \(port).")
         }
@@ -85,13 +99,21 @@ struct ServeCommand: AsyncParsableCommand {
                     host: host, port: port, baseURL: baseURL, explain: !noExplain)
                 configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
                 configuration.requestTimeout = .milliseconds(Int64(requestTimeout * 1000))
+                configuration.journalCapacity = journalSize
+                let token = controlToken ?? APITokens.randomHex(byteCount: 16)
+                configuration.controlToken = token
+                // What the control API's reset goes back to: the site as it is once loaded.
+                let initialSite = try await store.snapshot()
                 let base = configuration.baseURL
                 let app = buildApplication(
-                    configuration: configuration, store: store, logger: logger,
+                    configuration: configuration, store: store, initialSite: initialSite, logger: logger,
                     onServerRunning: { boundPort in
                         let hostInURL = host.contains(":") ? "[\(host)]" : host
                         say("Understudy is listening on http://\(hostInURL):\(boundPort)")
                         if baseURL != nil { say("Links (self) use the base URL \(base)") }
+                        if controlToken == nil {
+                            say("Control API token: \(token)  (console: \(base)/_understudy/console)")
+                        }
                     })
                 do {
                     try await app.runService()

@@ -182,6 +182,13 @@ public final class CachingSiteStore: SiteStore {
         try await backing.load(site)
     }
 
+    public func snapshot() async throws -> Site { try await backing.snapshot() }
+
+    public func replace(with site: Site) async throws {
+        defer { forgetEverything() }
+        try await backing.replace(with: site)
+    }
+
     public func setUserProperty(accountId: String, key: String, value: PropertyValue) async throws -> WriteOutcome {
         defer { forgetProperties(of: accountId) }
         return try await backing.setUserProperty(accountId: accountId, key: key, value: value)

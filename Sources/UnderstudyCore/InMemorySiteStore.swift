@@ -88,6 +88,35 @@ public actor InMemorySiteStore: SiteStore {
         }
     }
 
+    public func snapshot() -> Site {
+        let users = usersById.values.sorted { Self.byteOrder($0.accountId, $1.accountId) }
+        return Site(
+            users: users.filter { $0.accountType == .atlassian },
+            apps: appsByKey.values.sorted { Self.byteOrder($0.key, $1.key) },
+            appUsers: users.filter { $0.accountType == .app },
+            userProperties: userProperties.keys.sorted(by: Self.byteOrder).flatMap { accountId in
+                userPropertyKeys(accountId: accountId).map {
+                    UserPropertyRecord(accountId: accountId, key: $0, value: userProperties[accountId]![$0]!)
+                }
+            },
+            appProperties: appProperties.keys.sorted(by: Self.byteOrder).flatMap { appKey in
+                appPropertyKeys(appKey: appKey).map {
+                    AppPropertyRecord(appKey: appKey, key: $0, value: appProperties[appKey]![$0]!)
+                }
+            })
+    }
+
+    public func replace(with site: Site) throws {
+        let saved = (usersById, accountIdByEmail, appsByKey, userProperties, appProperties)
+        (usersById, accountIdByEmail, appsByKey, userProperties, appProperties) = ([:], [:], [:], [:], [:])
+        do {
+            try load(site)
+        } catch {
+            (usersById, accountIdByEmail, appsByKey, userProperties, appProperties) = saved
+            throw error
+        }
+    }
+
     private func insert(_ user: User) {
         usersById[user.accountId] = user
         if let email = user.emailAddress { accountIdByEmail[email.lowercased()] = user.accountId }

@@ -19,6 +19,11 @@ public protocol SiteStore: Sendable {
     func addAPITokenHash(_ hash: String, emailAddress: String) async throws -> User
     /// Upserts a whole site file in one transaction (by accountId, app key and property key).
     func load(_ site: Site) async throws
+    /// The whole site as it is now, sorted by accountId, app key and property key (tokens as hashes).
+    func snapshot() async throws -> Site
+    /// Replaces everything with `site` in one transaction: afterwards the store holds exactly
+    /// `site`. If it throws, nothing changed.
+    func replace(with site: Site) async throws
 
     /// The keys of a user's properties, sorted by key.
     func userPropertyKeys(accountId: String) async throws -> [String]

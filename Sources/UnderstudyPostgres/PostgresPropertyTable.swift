@@ -19,6 +19,14 @@ struct PostgresPropertyTable: Sendable {
         """
     }
 
+    /// Every property of every owner: owner, key, value, in byte order.
+    var everything: PostgresQuery {
+        """
+        SELECT \(unescaped: ownerColumn), property_key, value_json FROM \(unescaped: table)
+        ORDER BY \(unescaped: ownerColumn) COLLATE "C", property_key COLLATE "C"
+        """
+    }
+
     func value(owner: String, key: String) -> PostgresQuery {
         "SELECT value_json FROM \(unescaped: table) WHERE \(unescaped: ownerColumn) = \(owner) AND property_key = \(key)"
     }

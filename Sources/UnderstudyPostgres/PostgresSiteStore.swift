@@ -19,6 +19,8 @@ public final class PostgresSiteStore: SiteStore {
 
     /// How long one operation may wait for the database before it is answered as unavailable.
     public static let operationTimeout: Duration = .seconds(3)
+    /// How long loading, replacing or reading a whole site may take.
+    static let bulkTimeout: Duration = .seconds(600)
 
     private let client: PostgresClient
     private let running: Task<Void, Never>
@@ -91,6 +93,7 @@ public final class PostgresSiteStore: SiteStore {
 
     /// Runs one operation against the pool with the deadline, translating database failures.
     private func run<Value: Sendable>(
+        timeout: Duration = operationTimeout,
         _ operation: @escaping @Sendable (PostgresClient, Logger) async throws -> Value
     ) async throws -> Value {
         let client = self.client
@@ -100,7 +103,7 @@ public final class PostgresSiteStore: SiteStore {
             outcome = try await withThrowingTaskGroup(of: Outcome<Value>.self) { group in
                 group.addTask { .finished(try await operation(client, logger)) }
                 group.addTask {
-                    try await Task.sleep(for: Self.operationTimeout)
+                    try await Task.sleep(for: timeout)
                     return .timedOut
                 }
                 defer { group.cancelAll() }
@@ -118,7 +121,7 @@ public final class PostgresSiteStore: SiteStore {
         case .finished(let value): return value
         case .timedOut:
             throw SiteStoreError.unavailable(
-                "PostgreSQL at \(location.host):\(location.port) did not answer within \(Self.operationTimeout)")
+                "PostgreSQL at \(location.host):\(location.port) did not answer within \(timeout)")
         }
     }
 
@@ -269,10 +272,57 @@ public final class PostgresSiteStore: SiteStore {
         }
     }
 
+    /// A site file may be large; loading it has minutes, not seconds.
     public func load(_ site: Site) async throws {
-        try await run { client, logger in
+        try await run(timeout: Self.bulkTimeout) { client, logger in
             try await client.withTransaction(logger: logger) { connection in
                 try await PostgresSiteLoader(connection: connection, logger: logger).load(site)
+            }
+        }
+    }
+
+    public func replace(with site: Site) async throws {
+        try await run(timeout: Self.bulkTimeout) { client, logger in
+            try await client.withTransaction(logger: logger) { connection in
+                for table in ["app_properties", "user_properties", "apps", "users"] {
+                    try await connection.query("DELETE FROM \(unescaped: table)", logger: logger)
+                }
+                try await PostgresSiteLoader(connection: connection, logger: logger).load(site)
+            }
+        }
+    }
+
+    /// One consistent view (repeatable read) of every table, in byte order.
+    public func snapshot() async throws -> Site {
+        try await run(timeout: Self.bulkTimeout) { client, logger in
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
+                let users = try await Self.users(
+                    connection.query(
+                        "SELECT \(unescaped: Self.userColumns) FROM users ORDER BY account_id COLLATE \"C\"",
+                        logger: logger))
+                let apps = try await Self.apps(
+                    connection.query(
+                        "SELECT \(unescaped: Self.appColumns) FROM apps ORDER BY app_key COLLATE \"C\"", logger: logger)
+                )
+                var userProperties: [UserPropertyRecord] = []
+                for try await (owner, key, value) in try await connection.query(
+                    PostgresPropertyTable.user.everything, logger: logger
+                ).decode((String, String, String).self) {
+                    userProperties.append(
+                        UserPropertyRecord(accountId: owner, key: key, value: PropertyValue(storedJSONText: value)))
+                }
+                var appProperties: [AppPropertyRecord] = []
+                for try await (owner, key, value) in try await connection.query(
+                    PostgresPropertyTable.app.everything, logger: logger
+                ).decode((String, String, String).self) {
+                    appProperties.append(
+                        AppPropertyRecord(appKey: owner, key: key, value: PropertyValue(storedJSONText: value)))
+                }
+                return Site(
+                    users: users.filter { $0.accountType == .atlassian }, apps: apps,
+                    appUsers: users.filter { $0.accountType == .app }, userProperties: userProperties,
+                    appProperties: appProperties)
             }
         }
     }

@@ -8,6 +8,8 @@ struct PropertyTable: Sendable {
     let allSQL: String
     let upsertSQL: String
     let deleteSQL: String
+    /// Every property of every owner: owner, key, value, sorted by owner and key.
+    let everythingSQL: String
 
     static let user = PropertyTable(table: "user_properties", ownerColumn: "account_id")
     static let app = PropertyTable(table: "app_properties", ownerColumn: "app_key")
@@ -23,6 +25,8 @@ struct PropertyTable: Sendable {
             RETURNING revision
             """
         deleteSQL = "DELETE FROM \(table) WHERE \(ownerColumn) = ? AND property_key = ? RETURNING 1"
+        everythingSQL =
+            "SELECT \(ownerColumn), property_key, value_json FROM \(table) ORDER BY \(ownerColumn), property_key"
     }
 
     /// One statement decides created or updated atomically: a new row starts at revision 1.

@@ -6,10 +6,12 @@ enum Rows {
         "account_id, account_type, email_address, display_name, active, time_zone, locale, groups_json, api_token_hashes_json, legacy_properties_json"
     static let userByAccountId = "SELECT \(userColumns) FROM users WHERE account_id = ?"
     static let userByEmail = "SELECT \(userColumns) FROM users WHERE email_address = ?"
+    static let allUsers = "SELECT \(userColumns) FROM users ORDER BY account_id"
 
     private static let appColumns = "app_key, name, client_key, shared_secret, scopes_json, account_id"
     static let appByKey = "SELECT \(appColumns) FROM apps WHERE app_key = ?"
     static let appByClientKey = "SELECT \(appColumns) FROM apps WHERE client_key = ?"
+    static let allApps = "SELECT \(appColumns) FROM apps ORDER BY app_key"
 
     static func user(_ row: [SQLValue]) -> User {
         User(

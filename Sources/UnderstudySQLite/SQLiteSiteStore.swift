@@ -137,46 +137,79 @@ public final class SQLiteSiteStore: SiteStore {
     }
 
     public func load(_ site: Site) async throws {
+        try await writer.write { try Self.load(site, on: $0) }
+    }
+
+    public func replace(with site: Site) async throws {
         try await writer.write { connection in
-            for user in site.users + site.appUsers {
-                var merged = user
-                if let previous = try connection.query(Rows.userByAccountId, [.text(user.accountId)]).first.map(
-                    Rows.user)
-                {
-                    guard previous.accountType == user.accountType else {
-                        throw SiteStoreError.duplicateAccountId(user.accountId)
-                    }
-                    merged.apiTokenHashes = previous.apiTokenHashes
-                    for hash in user.apiTokenHashes where !merged.apiTokenHashes.contains(hash) {
-                        merged.apiTokenHashes.append(hash)
-                    }
+            for table in ["app_properties", "user_properties", "apps", "users"] {
+                try connection.execute("DELETE FROM \(table)")
+            }
+            try Self.load(site, on: connection)
+        }
+    }
+
+    /// Read on the writer's connection, between two writes, so the snapshot is consistent.
+    public func snapshot() async throws -> Site {
+        try await writer.write { connection in
+            let users = try connection.query(Rows.allUsers).map(Rows.user)
+            return Site(
+                users: users.filter { $0.accountType == .atlassian },
+                apps: try connection.query(Rows.allApps).map(Rows.app),
+                appUsers: users.filter { $0.accountType == .app },
+                userProperties: try connection.query(PropertyTable.user.everythingSQL).map {
+                    UserPropertyRecord(
+                        accountId: $0[0].text ?? "", key: $0[1].text ?? "",
+                        value: PropertyValue(storedJSONText: $0[2].text ?? "null"))
+                },
+                appProperties: try connection.query(PropertyTable.app.everythingSQL).map {
+                    AppPropertyRecord(
+                        appKey: $0[0].text ?? "", key: $0[1].text ?? "",
+                        value: PropertyValue(storedJSONText: $0[2].text ?? "null"))
+                })
+        }
+    }
+
+    /// Upserts a site on the writer's connection, inside the caller's transaction.
+    private static func load(_ site: Site, on connection: RawConnection) throws {
+        for user in site.users + site.appUsers {
+            var merged = user
+            if let previous = try connection.query(Rows.userByAccountId, [.text(user.accountId)]).first.map(
+                Rows.user)
+            {
+                guard previous.accountType == user.accountType else {
+                    throw SiteStoreError.duplicateAccountId(user.accountId)
                 }
-                if let email = user.emailAddress,
-                    try !connection.query(
-                        "SELECT 1 FROM users WHERE email_address = ? AND account_id <> ?",
-                        [.text(email), .text(user.accountId)]
-                    ).isEmpty
-                {
-                    throw SiteStoreError.duplicateEmailAddress(email)
+                merged.apiTokenHashes = previous.apiTokenHashes
+                for hash in user.apiTokenHashes where !merged.apiTokenHashes.contains(hash) {
+                    merged.apiTokenHashes.append(hash)
                 }
-                try Rows.upsert(merged, on: connection)
             }
-            for app in site.apps {
-                if try !connection.query(
-                    "SELECT 1 FROM apps WHERE client_key = ? AND app_key <> ?", [.text(app.clientKey), .text(app.key)]
-                ).isEmpty {
-                    throw SiteStoreError.duplicateClientKey(app.clientKey)
-                }
-                try Rows.upsert(app, on: connection)
+            if let email = user.emailAddress,
+                try !connection.query(
+                    "SELECT 1 FROM users WHERE email_address = ? AND account_id <> ?",
+                    [.text(email), .text(user.accountId)]
+                ).isEmpty
+            {
+                throw SiteStoreError.duplicateEmailAddress(email)
             }
-            for property in site.userProperties {
-                _ = try PropertyTable.user.upsert(
-                    owner: property.accountId, key: property.key, value: property.value, on: connection)
+            try Rows.upsert(merged, on: connection)
+        }
+        for app in site.apps {
+            if try !connection.query(
+                "SELECT 1 FROM apps WHERE client_key = ? AND app_key <> ?", [.text(app.clientKey), .text(app.key)]
+            ).isEmpty {
+                throw SiteStoreError.duplicateClientKey(app.clientKey)
             }
-            for property in site.appProperties {
-                _ = try PropertyTable.app.upsert(
-                    owner: property.appKey, key: property.key, value: property.value, on: connection)
-            }
+            try Rows.upsert(app, on: connection)
+        }
+        for property in site.userProperties {
+            _ = try PropertyTable.user.upsert(
+                owner: property.accountId, key: property.key, value: property.value, on: connection)
+        }
+        for property in site.appProperties {
+            _ = try PropertyTable.app.upsert(
+                owner: property.appKey, key: property.key, value: property.value, on: connection)
         }
     }
 

@@ -15,6 +15,8 @@ struct ResponseBuilder {
     let requestId: String
     let explain: Bool
     var callerAccountId: String?
+    /// The app calling with its JWT, if any (for the request journal).
+    var callerAppKey: String?
     var neverCache = false
     var authenticationFailed = false
     /// Set when the request body was not read to its end: the connection must not be reused.

@@ -25,6 +25,10 @@ public struct ServerConfiguration: Sendable {
     /// A request must arrive in full within this long of its first byte, or its connection is
     /// closed: clients that send a byte now and then cannot hold connections for ever.
     public var requestTimeout: Duration = .seconds(10)
+    /// The token of the control API (`Authorization: Bearer …`); a random one when `nil`.
+    public var controlToken: String?
+    /// How many requests the journal keeps (`GET /_understudy/requests`).
+    public var journalCapacity = 1000
 
     public init(host: String = "127.0.0.1", port: Int = 8080, baseURL: String? = nil, explain: Bool = true) {
         self.host = host

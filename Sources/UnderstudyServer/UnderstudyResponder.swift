@@ -17,16 +17,20 @@ struct UnderstudyResponder: HTTPResponder {
     let userProperties: UserPropertyService
     let appProperties: AppPropertyService
     let representations: Representations
+    let controlPlane: ControlPlane
+    let now: @Sendable () -> Date
     let requestIds = RequestIdGenerator()
     /// Header sections larger than this are refused with `431` before authentication (spec 5.2).
     static let maximumHeaderBytes = 16 * 1024
 
     init(
-        configuration: ServerConfiguration, address: SiteAddress, store: any SiteStore,
-        now: @escaping @Sendable () -> Date = Date.init
+        configuration: ServerConfiguration, address: SiteAddress, store: any SiteStore, controlPlane: ControlPlane
     ) {
+        let now = controlPlane.clock.now
         self.configuration = configuration
         self.store = store
+        self.controlPlane = controlPlane
+        self.now = now
         self.authenticator = Authenticator(store: store, basePath: configuration.basePath, now: now)
         self.userProperties = UserPropertyService(store: store)
         self.appProperties = AppPropertyService(store: store)
@@ -46,6 +50,14 @@ struct UnderstudyResponder: HTTPResponder {
     func respond(to request: Request, context: Context) async throws -> Response {
         let started = ContinuousClock.now
         var builder = ResponseBuilder(requestId: requestIds.next(), explain: configuration.explain)
+        let target = Substring(request.head.path ?? "/")
+        let queryStart = target.firstIndex(of: "?")
+        let path = target[..<(queryStart ?? target.endIndex)]
+        if path.utf8.starts(with: "/_understudy/".utf8), path != "/_understudy/openapi.json" {
+            return await respondToControl(
+                request, path: path, query: queryStart.map { target[target.index(after: $0)...] }, builder: builder,
+                context: context)
+        }
         var explanation: String?
         var response: Response
         do {
@@ -61,8 +73,6 @@ struct UnderstudyResponder: HTTPResponder {
             response = builder.failure(error.failure)
         } catch SiteStoreError.unavailable(let reason) {
             var failure = JiraFailure.storeUnavailable(reason)
-            let target = Substring(request.head.path ?? "/")
-            let path = target[..<(target.firstIndex(of: "?") ?? target.endIndex)]
             if Route(path: path).isAppPropertyResource { failure = failure.asAppMessage() }
             explanation = failure.explanation
             response = builder.failure(failure)
@@ -82,7 +92,46 @@ struct UnderstudyResponder: HTTPResponder {
         }
         if builder.closeConnection { context.closeAfterResponse() }
         log(request, response: response, explanation: explanation, builder: builder, started: started, context: context)
+        let caller: JournalEntry.Caller =
+            if let appKey = builder.callerAppKey {
+                .app(appKey: appKey, accountId: builder.callerAccountId ?? "")
+            } else if let accountId = builder.callerAccountId {
+                .user(accountId: accountId)
+            } else {
+                .anonymous
+            }
+        controlPlane.journal.record(
+            JournalEntry(
+                time: now(), method: request.method.rawValue, target: JournalEntry.redactingTokens(target),
+                caller: caller, status: response.status.code, explanation: explanation,
+                duration: ContinuousClock.now - started, requestId: builder.requestId))
         return response
+    }
+
+    /// The control API answers apart from Jira's: its own credentials, no journal entry.
+    private func respondToControl(
+        _ request: Request, path: Substring, query: Substring?, builder: ResponseBuilder, context: Context
+    ) async -> Response {
+        do {
+            return try await controlPlane.respond(to: request, path: path, query: query, builder: builder)
+        } catch let error as ControlRequestError {
+            return builder.failure(error.failure)
+        } catch SiteStoreError.unavailable(let reason) {
+            return builder.failure(.storeUnavailable(reason))
+        } catch let error as SiteStoreError {
+            return builder.failure(JiraFailure(.badRequest, message: "\(error)", explanation: "\(error)"))
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            return builder.failure(
+                JiraFailure(
+                    .contentTooLarge, message: "The request body is too large.",
+                    explanation: "Snapshots are accepted up to \(ControlPlane.maximumSnapshotBytes) bytes."))
+        } catch {
+            context.logger.error("Control request failed: \(error)", metadata: ["request.id": "\(builder.requestId)"])
+            return builder.failure(
+                JiraFailure(
+                    .internalServerError, message: "Internal server error.",
+                    explanation: "Understudy failed unexpectedly while answering; the server log has the details."))
+        }
     }
 
     static func mayHaveLargeUnreadBody(_ request: Request) -> Bool {
@@ -171,6 +220,15 @@ struct UnderstudyResponder: HTTPResponder {
             explanation = reason
         }
         builder.callerAccountId = caller?.accountId
+        builder.callerAppKey = app?.key
+        if let fault = controlPlane.faults.take(
+            method: request.method.rawValue, path: path,
+            callers: caller.map { [$0.accountId] + (app.map { [$0.key] } ?? []) } ?? ["anonymous"])
+        {
+            if fault.latency > .zero { try await Task.sleep(for: fault.latency) }
+            if let failure = fault.failure(now: now()) { throw shape(failure) }
+            if explanation == nil { explanation = "Delayed by fault rule \(fault.id)." }
+        }
 
         if let app, path.hasPrefix("/rest/") {
             try scopeGate(app: app, route: route, method: request.method, path: path, shape: shape)
@@ -203,7 +261,7 @@ struct UnderstudyResponder: HTTPResponder {
         case .openAPIDocument:
             return exchange.builder.json(.ok, OpenAPIDocument.text(baseURL: representations.address.baseURL))
         case .serverInfo:
-            return exchange.builder.json(.ok, representations.serverInfo(now: Date()), explanation: exchange.note)
+            return exchange.builder.json(.ok, representations.serverInfo(now: now()), explanation: exchange.note)
         case .myself(let version):
             let expand = Self.expansions(exchange.query["expand"])
             return exchange.builder.json(.ok, representations.user(caller!, version: version, expand: expand))

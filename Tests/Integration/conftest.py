@@ -30,6 +30,9 @@ SITE = {
 }
 
 
+CONTROL_TOKEN = "integration-control-token"
+
+
 def executable() -> str:
     return os.environ.get("UNDERSTUDY_BIN", str(ROOT / ".build" / "debug" / "understudy"))
 
@@ -43,7 +46,7 @@ def server():
         log = open(pathlib.Path(directory) / "server.log", "w")
         process = subprocess.Popen(
             [executable(), "serve", "--port", "0", "--database", str(pathlib.Path(directory) / "site.sqlite"),
-             "--seed", str(site)],
+             "--seed", str(site), "--control-token", CONTROL_TOKEN],
             stdout=subprocess.PIPE, stderr=log, text=True, cwd=directory)
         url = None
         deadline = time.time() + 30

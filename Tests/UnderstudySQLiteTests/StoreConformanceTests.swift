@@ -322,4 +322,43 @@ struct StoreConformanceTests {
             #expect(outcomes.filter { $0 == .updated }.count == 31)
         }
     }
+
+    @Test(
+        "A snapshot is the whole site, sorted; replacing makes the store hold exactly a site",
+        arguments: StoreKind.available)
+    func snapshotAndReplace(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await store.load(Fixture.site)
+            let initial = try await store.snapshot()
+            #expect(initial.users.map(\.accountId) == ["557058:ada", "557058:bob"])
+            #expect(initial.users.first?.legacyProperties == ["slackhandle": "@ada"])
+            #expect(initial.appUsers.map(\.accountId) == ["557058:app"])
+            #expect(initial.apps == [Fixture.app])
+            #expect(initial.userProperties == Fixture.site.userProperties)
+            #expect(initial.appProperties == Fixture.site.appProperties)
+
+            // A test run changes things...
+            try await store.addUser(User(accountId: "557058:zed", emailAddress: "zed@example.com", displayName: "Zed"))
+            _ = try await store.addAPITokenHash("h2", emailAddress: "ada@example.com")
+            _ = try await store.setUserProperty(
+                accountId: "557058:ada", key: "b", value: PropertyValue(storedJSONText: "2"))
+            _ = try await store.deleteUserProperty(accountId: "557058:bob", key: "tour")
+            // ...and going back to the snapshot undoes all of it, tokens included.
+            try await store.replace(with: initial)
+            #expect(try await store.snapshot() == initial)
+            #expect(try await store.user(accountId: "557058:zed") == nil)
+            #expect(try await store.user(emailAddress: "zed@example.com") == nil)
+            #expect(try await store.user(accountId: "557058:ada")?.apiTokenHashes == ["h1"])
+            #expect(try await store.userPropertyKeys(accountId: "557058:ada") == [])
+
+            // A site that breaks an invariant replaces nothing.
+            let clash = User(accountId: "557058:eve", emailAddress: "EVE@example.com", displayName: "Eve")
+            let twin = User(accountId: "557058:eve2", emailAddress: "eve@example.com", displayName: "Eve 2")
+            await #expect(throws: SiteStoreError.self) { try await store.replace(with: Site(users: [clash, twin])) }
+            #expect(try await store.snapshot() == initial)
+
+            try await store.replace(with: Site())
+            #expect(try await store.isEmpty())
+        }
+    }
 }

@@ -86,6 +86,14 @@ final class SwitchableStore: SiteStore {
         try available()
         try await backing.load(site)
     }
+    func snapshot() async throws -> Site {
+        try available()
+        return try await backing.snapshot()
+    }
+    func replace(with site: Site) async throws {
+        try available()
+        try await backing.replace(with: site)
+    }
     func userPropertyKeys(accountId: String) async throws -> [String] {
         try available()
         return try await backing.userPropertyKeys(accountId: accountId)

@@ -35,9 +35,15 @@ enum TestSite {
          "userProperties": [{"accountId": "557058:bob", "key": "tour.progress", "value": {"step": 2, "done": false}}]}
         """
 
+    static let controlToken = "test-control-token"
+
+    static var site: Site {
+        get throws { try SiteSetup.decoder.decode(Array(file.utf8), file: "test site") }
+    }
+
     static func store() async throws -> InMemorySiteStore {
         let store = InMemorySiteStore()
-        try await store.load(SiteSetup.decoder.decode(Array(file.utf8), file: "test site"))
+        try await store.load(site)
         return store
     }
 
@@ -48,8 +54,9 @@ enum TestSite {
     ) async throws {
         let resolvedStore: any SiteStore
         if let store { resolvedStore = store } else { resolvedStore = try await Self.store() }
-        let app = buildApplication(
-            configuration: ServerConfiguration(baseURL: baseURL, explain: explain), store: resolvedStore, now: now)
+        var configuration = ServerConfiguration(baseURL: baseURL, explain: explain)
+        configuration.controlToken = controlToken
+        let app = buildApplication(configuration: configuration, store: resolvedStore, initialSite: try site, now: now)
         try await app.test(.router, body)
     }
 }
@@ -63,6 +70,8 @@ extension HTTPFields {
     static let ada = basic("ada@example.com", "ada-token")
     static let bob = basic("bob@example.com", "bob-token")
     static let cara = basic("cara@example.com", "cara-token")
+    /// The control API's token.
+    static let control: HTTPFields = [.authorization: "Bearer \(TestSite.controlToken)"]
 
     /// `Authorization: JWT …` signed by an app of the test site for exactly this request.
     static func jwt(

@@ -1,0 +1,69 @@
+/// Writes a site as a site file (spec 7): what `GET /_understudy/snapshot` answers and what
+/// `--seed` and `PUT /_understudy/snapshot` read back. Tokens appear only as the hashes stored
+/// (`apiTokenHashes`), never in clear; optional fields at their default are left out.
+public enum SiteFileEncoder {
+    public static func encode(_ site: Site) -> JSONValue {
+        let appUsers = Dictionary(site.appUsers.map { ($0.accountId, $0) }, uniquingKeysWith: { first, _ in first })
+        return .object([
+            JSONMember("users", .array(site.users.map(user))),
+            JSONMember("apps", .array(site.apps.map { app($0, user: appUsers[$0.accountId]) })),
+            JSONMember(
+                "userProperties",
+                .array(
+                    site.userProperties.map {
+                        .object([
+                            JSONMember("accountId", .string($0.accountId)), JSONMember("key", .string($0.key)),
+                            JSONMember("value", value($0.value)),
+                        ])
+                    })),
+            JSONMember(
+                "appProperties",
+                .array(
+                    site.appProperties.map {
+                        .object([
+                            JSONMember("appKey", .string($0.appKey)), JSONMember("key", .string($0.key)),
+                            JSONMember("value", value($0.value)),
+                        ])
+                    })),
+        ])
+    }
+
+    private static func user(_ user: User) -> JSONValue {
+        var members = [JSONMember("accountId", .string(user.accountId))]
+        if let email = user.emailAddress { members.append(JSONMember("emailAddress", .string(email))) }
+        members.append(JSONMember("displayName", .string(user.displayName)))
+        if !user.active { members.append(JSONMember("active", .bool(false))) }
+        if user.timeZone != "UTC" { members.append(JSONMember("timeZone", .string(user.timeZone))) }
+        if user.locale != "en_US" { members.append(JSONMember("locale", .string(user.locale))) }
+        members.append(JSONMember("groups", strings(user.groups)))
+        if !user.apiTokenHashes.isEmpty { members.append(JSONMember("apiTokenHashes", strings(user.apiTokenHashes))) }
+        if !user.legacyProperties.isEmpty {
+            members.append(
+                JSONMember(
+                    "legacyProperties",
+                    .object(
+                        user.legacyProperties.sorted { $0.key < $1.key }.map { JSONMember($0.key, .string($0.value)) })
+                ))
+        }
+        return .object(members)
+    }
+
+    private static func app(_ app: ConnectApp, user: User?) -> JSONValue {
+        var members = [
+            JSONMember("key", .string(app.key)), JSONMember("name", .string(app.name)),
+            JSONMember("clientKey", .string(app.clientKey)), JSONMember("sharedSecret", .string(app.sharedSecret)),
+            JSONMember("scopes", strings(app.scopes.map(\.rawValue))), JSONMember("accountId", .string(app.accountId)),
+        ]
+        if let groups = user?.groups, groups != ConnectApp.defaultGroups {
+            members.append(JSONMember("groups", strings(groups)))
+        }
+        return .object(members)
+    }
+
+    private static func strings(_ values: [String]) -> JSONValue { .array(values.map(JSONValue.string)) }
+
+    /// A stored value is valid JSON by construction; it is embedded as parsed.
+    private static func value(_ value: PropertyValue) -> JSONValue {
+        (try? JSONParser.parse(value.jsonText)) ?? .null
+    }
+}
