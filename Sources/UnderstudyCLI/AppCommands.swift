@@ -138,7 +138,7 @@ struct JWTCommand: AsyncParsableCommand {
             let found = try await database.withStore(context: "cannot read the apps") { try await $0.app(key: app) }
             guard let found else {
                 throw SiteSetup.Failure(
-                    description: "no app with key \"\(app)\" is installed in \(database.database)", exitCode: 1)
+                    description: "no app with key \"\(app)\" is installed in \(database.name)", exitCode: 1)
             }
             if canonical {
                 let request = CanonicalRequest(method: method, target: target)

@@ -25,7 +25,7 @@ struct SeedCommand: AsyncParsableCommand {
                 try await SiteSetup.load(site, into: store, file: file)
             }
             say(
-                "Loaded \(file) into \(database.database): \(site.users.count) users, \(site.apps.count) apps, \(site.userProperties.count) user properties, \(site.appProperties.count) app properties."
+                "Loaded \(file) into \(database.name): \(site.users.count) users, \(site.apps.count) apps, \(site.userProperties.count) user properties, \(site.appProperties.count) app properties."
             )
         }
     }

@@ -25,9 +25,12 @@ struct DatabaseOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "The SQLite file that holds the site (created if missing, WAL mode), or :memory: to keep everything in memory.",
-            valueName: "PATH"))
+            "The SQLite file that holds the site (created if missing, WAL mode), :memory: to keep everything in memory, or a postgres://user:password@host:port/database URL.",
+            valueName: "PATH|URL"))
     var database: String = "understudy.sqlite"
+
+    /// The database as messages name it: a URL's password left out.
+    var name: String { SiteSetup.describe(database: database) }
 
     /// Opens the store, runs `body` and closes the store whatever happens. A refused write
     /// becomes a one-line failure that starts with `context` ("cannot add the user: …").

@@ -52,6 +52,19 @@ struct PostgresPropertyTable: Sendable {
         try await outcome(connection.query(upsertQuery(owner: owner, key: key, value: value), logger: logger))
     }
 
+    /// Many rows in one statement (a site file's properties; its keys are unique per owner).
+    func upsert(owners: [String], keys: [String], values: [String], on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        try await connection.query(
+            """
+            INSERT INTO \(unescaped: table) (\(unescaped: ownerColumn), property_key, value_json)
+            SELECT * FROM unnest(\(owners)::text[], \(keys)::text[], \(values)::text[])
+            ON CONFLICT (\(unescaped: ownerColumn), property_key) DO UPDATE SET value_json = excluded.value_json,
+                revision = \(unescaped: table).revision + 1
+            """, logger: logger)
+    }
+
     private func upsertQuery(owner: String, key: String, value: PropertyValue) -> PostgresQuery {
         """
         INSERT INTO \(unescaped: table) (\(unescaped: ownerColumn), property_key, value_json)

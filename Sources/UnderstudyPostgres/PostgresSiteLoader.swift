@@ -37,15 +37,22 @@ struct PostgresSiteLoader {
             }
             try await PostgresSiteStore.upsert(app, on: connection, logger: logger)
         }
-        for property in site.userProperties {
-            _ = try await PostgresPropertyTable.user.upsert(
-                owner: property.accountId, key: property.key, value: property.value, on: connection, logger: logger)
+        // Properties are the bulk of a site: a thousand rows per statement, not one round trip each.
+        for start in stride(from: 0, to: site.userProperties.count, by: Self.batchSize) {
+            let batch = site.userProperties[start..<min(start + Self.batchSize, site.userProperties.count)]
+            try await PostgresPropertyTable.user.upsert(
+                owners: batch.map(\.accountId), keys: batch.map(\.key), values: batch.map(\.value.jsonText),
+                on: connection, logger: logger)
         }
-        for property in site.appProperties {
-            _ = try await PostgresPropertyTable.app.upsert(
-                owner: property.appKey, key: property.key, value: property.value, on: connection, logger: logger)
+        for start in stride(from: 0, to: site.appProperties.count, by: Self.batchSize) {
+            let batch = site.appProperties[start..<min(start + Self.batchSize, site.appProperties.count)]
+            try await PostgresPropertyTable.app.upsert(
+                owners: batch.map(\.appKey), keys: batch.map(\.key), values: batch.map(\.value.jsonText),
+                on: connection, logger: logger)
         }
     }
+
+    static let batchSize = 1000
 
     private func exists(_ query: PostgresQuery) async throws -> Bool {
         for try await _ in try await connection.query(query, logger: logger) { return true }

@@ -27,6 +27,9 @@ public final class PostgresSiteStore: SiteStore {
     private let location: PostgresLocation
     private let logger: Logger
 
+    /// The URL without its password, for messages.
+    public static func redacting(url: String) -> String { PostgresLocation.redact(url) }
+
     /// Connects (checking the URL and the credentials at once), migrates, and starts the pool.
     public static func open(url: String, logger: Logger = Logger(label: "understudy.postgres")) async throws
         -> PostgresSiteStore

@@ -20,6 +20,11 @@ public enum SiteSetup {
     }
 
     /// Opens the store named by `--database`: `:memory:` or the path of an SQLite file.
+    /// A database as messages may show it: the password of a PostgreSQL URL left out.
+    public static func describe(database: String) -> String {
+        database.contains("://") ? PostgresSiteStore.redacting(url: database) : database
+    }
+
     public static func openStore(database: String, logger: Logger = Logger(label: "understudy.store")) async throws
         -> any SiteStore
     {

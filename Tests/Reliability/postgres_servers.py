@@ -199,7 +199,11 @@ def main():
     url = fresh_database(os.environ["UNDERSTUDY_TEST_POSTGRES_URL"])
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as site_file:
         json.dump(SITE, site_file)
-    subprocess.run([options.binary, "seed", site_file.name, "--database", url], check=True, stdout=subprocess.DEVNULL)
+    seeded = subprocess.run([options.binary, "seed", site_file.name, "--database", url], check=True,
+                            capture_output=True, text=True)
+    password = urllib.parse.urlsplit(url).password
+    if password and f":{password}@" in seeded.stdout + seeded.stderr:
+        finding(f"seed printed the database password: {seeded.stdout!r}")
     port_a, port_b = free_port(), free_port()
     server_a = start(options.binary, url, port_a)
     server_b = start(options.binary, url, port_b)
