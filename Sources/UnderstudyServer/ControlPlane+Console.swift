@@ -118,7 +118,8 @@ extension ControlPlane {
         body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#172b4d}table{border-collapse:collapse;margin-bottom:1.5em}
         th,td{border:1px solid #dfe1e6;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f4f5f7}
         code{font-size:12px}.muted{color:#6b778c}.refused{background:#ffebe6}.refused td.explanation{color:#bf2600;font-weight:600}
-        .explained td.explanation{color:#0747a6}
+        .explained td.explanation{color:#0747a6}#journal td:nth-child(2){max-width:36em;word-break:break-all}
+        #journal td.explanation{max-width:44em}
         """
 
     static let script = """
