@@ -17,6 +17,7 @@ UNDERSTUDY_TEST_PG_DATA). On a fresh database it starts two `understudy serve` p
 """
 
 import argparse
+import concurrent.futures
 import base64
 import http.client
 import json
@@ -205,6 +206,18 @@ def main():
     if password and f":{password}@" in seeded.stdout + seeded.stderr:
         finding(f"seed printed the database password: {seeded.stdout!r}")
     port_a, port_b = free_port(), free_port()
+    # Both start at once on a database neither has migrated: they must take turns, not fail.
+    migrating = fresh_database(os.environ["UNDERSTUDY_TEST_POSTGRES_URL"])
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        racing = [pool.submit(start, options.binary, migrating, free_port()) for _ in range(2)]
+        for future in racing:
+            try:
+                process = future.result()
+                process.terminate()
+                process.wait(15)
+            except RuntimeError as error:
+                finding(f"two servers starting at once on a new database: {error}")
+    print("two servers started at once on an empty database: both migrated and served")
     server_a = start(options.binary, url, port_a)
     server_b = start(options.binary, url, port_b)
     try:

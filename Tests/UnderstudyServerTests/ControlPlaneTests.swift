@@ -5,6 +5,7 @@ import NIOCore
 import Testing
 import UnderstudyAuth
 import UnderstudyCore
+import UnderstudyServer
 
 /// What a test suite does with the control API under /_understudy/: reset, snapshot, inspect,
 /// inject faults, move the clock; and that Jira's credentials never open it.
@@ -74,6 +75,13 @@ struct ControlPlaneTests {
             #expect(saved.text.contains("\"apiTokenHashes\":[\"hmac-sha256:"))
             #expect(!saved.text.contains("ada-token"), "never a token in clear")
             #expect(saved.text.contains("\"legacyProperties\":{\"slackhandle\":\"@bob\",\"team\":\"blue\"}"))
+            // It is a site file: `serve --seed` and `seed` read it back as the same site.
+            let reread = try SiteSetup.decoder.decode(saved.body.readableBytesView, file: "snapshot.json")
+            let original = try TestSite.site
+            #expect(Set(reread.users) == Set(original.users))
+            #expect(Set(reread.appUsers) == Set(original.appUsers))
+            #expect(Set(reread.apps.map(\.key)) == Set(original.apps.map(\.key)))
+            #expect(reread.userProperties == original.userProperties)
 
             // A test replaces the site with its own…
             let own = """
