@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "UnderstudyCore", targets: ["UnderstudyCore"]),
         .library(name: "UnderstudyAuth", targets: ["UnderstudyAuth"]),
         .library(name: "UnderstudyServer", targets: ["UnderstudyServer"]),
+        .library(name: "UnderstudyClient", targets: ["UnderstudyClient"]),
+        .library(name: "UnderstudyTesting", targets: ["UnderstudyTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -24,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // The domain: users, permissions, properties, validation, store protocols. Foundation only.
@@ -73,6 +77,31 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A client for Jira Cloud's property APIs (AsyncHTTPClient); shares the qsh canonicaliser.
+        .target(
+            name: "UnderstudyClient",
+            dependencies: [
+                "UnderstudyCore",
+                "UnderstudyAuth",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Understudy inside a Swift test process: a site built in code, on a free port.
+        .target(
+            name: "UnderstudyTesting",
+            dependencies: [
+                "UnderstudyServer",
+                "UnderstudyCore",
+                "UnderstudyAuth",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The command line: subcommands that parse arguments and call library code.
         .target(
             name: "UnderstudyCLI",
@@ -80,6 +109,7 @@ let package = Package(
                 "UnderstudyServer",
                 "UnderstudyCore",
                 "UnderstudyAuth",
+                "UnderstudyClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -107,6 +137,16 @@ let package = Package(
                 "UnderstudyAuth",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "UnderstudyClientTests",
+            dependencies: [
+                "UnderstudyClient", "UnderstudyTesting", "UnderstudyCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -103,10 +103,10 @@ struct ServeCommand: AsyncParsableCommand {
                 let token = controlToken ?? APITokens.randomHex(byteCount: 16)
                 configuration.controlToken = token
                 // What the control API's reset goes back to: the site as it is once loaded.
-                let initialSite = try await store.snapshot()
+                try await store.saveState()
                 let base = configuration.baseURL
                 let app = buildApplication(
-                    configuration: configuration, store: store, initialSite: initialSite, logger: logger,
+                    configuration: configuration, store: store, logger: logger,
                     onServerRunning: { boundPort in
                         let hostInURL = host.contains(":") ? "[\(host)]" : host
                         say("Understudy is listening on http://\(hostInURL):\(boundPort)")

@@ -189,6 +189,13 @@ public final class CachingSiteStore: SiteStore {
         try await backing.replace(with: site)
     }
 
+    public func saveState() async throws { try await backing.saveState() }
+
+    public func restoreSavedState() async throws {
+        defer { forgetEverything() }
+        try await backing.restoreSavedState()
+    }
+
     public func setUserProperty(accountId: String, key: String, value: PropertyValue) async throws -> WriteOutcome {
         defer { forgetProperties(of: accountId) }
         return try await backing.setUserProperty(accountId: accountId, key: key, value: value)

@@ -6,6 +6,10 @@ public actor InMemorySiteStore: SiteStore {
     private var userProperties: [String: [String: PropertyValue]] = [:]
     private var appProperties: [String: [String: PropertyValue]] = [:]
 
+    /// The state `saveState()` remembered; dictionaries copy on write, so this costs nothing
+    /// until the site changes.
+    private var saved: Site?
+
     public init() {}
 
     public func isEmpty() -> Bool { usersById.isEmpty }
@@ -116,6 +120,10 @@ public actor InMemorySiteStore: SiteStore {
             throw error
         }
     }
+
+    public func saveState() { saved = snapshot() }
+
+    public func restoreSavedState() throws { try replace(with: saved ?? Site()) }
 
     private func insert(_ user: User) {
         usersById[user.accountId] = user

@@ -24,6 +24,12 @@ public protocol SiteStore: Sendable {
     /// Replaces everything with `site` in one transaction: afterwards the store holds exactly
     /// `site`. If it throws, nothing changed.
     func replace(with site: Site) async throws
+    /// Remembers the site as it is now: what `restoreSavedState()` goes back to (the control API's
+    /// reset). Stores keep it where it is cheapest: SQLite in temporary tables of its own.
+    func saveState() async throws
+    /// Puts back the site remembered by `saveState()` (an empty site if nothing was saved), in one
+    /// transaction.
+    func restoreSavedState() async throws
 
     /// The keys of a user's properties, sorted by key.
     func userPropertyKeys(accountId: String) async throws -> [String]

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 import UnderstudyCore
 
 /// The shared store: a PostgreSQL database that several Understudy servers use at once. Every read
@@ -26,6 +27,7 @@ public final class PostgresSiteStore: SiteStore {
     private let running: Task<Void, Never>
     private let location: PostgresLocation
     private let logger: Logger
+    private let savedState = Mutex<Site?>(nil)
 
     /// The URL without its password, for messages.
     public static func redacting(url: String) -> String { PostgresLocation.redact(url) }
@@ -293,6 +295,17 @@ public final class PostgresSiteStore: SiteStore {
                 try await PostgresSiteLoader(connection: connection, logger: logger).load(site)
             }
         }
+    }
+
+    /// Kept in this process: each server restores the state it saw at its own start. Shared sites
+    /// are usually small; a large one costs its size in memory here.
+    public func saveState() async throws {
+        let site = try await snapshot()
+        savedState.withLock { $0 = site }
+    }
+
+    public func restoreSavedState() async throws {
+        try await replace(with: savedState.withLock { $0 } ?? Site())
     }
 
     /// One consistent view (repeatable read) of every table, in byte order.

@@ -149,6 +149,33 @@ public final class SQLiteSiteStore: SiteStore {
         }
     }
 
+    private static let tables = ["users", "apps", "user_properties", "app_properties"]
+
+    /// Copies every table into a temporary table of the writer's connection: nothing in the file,
+    /// no site in process memory, and a restore is four `INSERT … SELECT`s.
+    public func saveState() async throws {
+        try await writer.write { connection in
+            for table in Self.tables {
+                try connection.execute("DROP TABLE IF EXISTS temp.saved_\(table)")
+                try connection.execute("CREATE TEMP TABLE saved_\(table) AS SELECT * FROM main.\(table)")
+            }
+        }
+    }
+
+    public func restoreSavedState() async throws {
+        try await writer.write { connection in
+            for table in Self.tables.reversed() { try connection.execute("DELETE FROM main.\(table)") }
+            let saved =
+                try connection.query(
+                    "SELECT count(*) FROM temp.sqlite_master WHERE name = 'saved_users'"
+                ).first?.first?.integer == 1
+            guard saved else { return }
+            for table in Self.tables {
+                try connection.execute("INSERT INTO main.\(table) SELECT * FROM temp.saved_\(table)")
+            }
+        }
+    }
+
     /// Read on the writer's connection, between two writes, so the snapshot is consistent.
     public func snapshot() async throws -> Site {
         try await writer.write { connection in

@@ -7,19 +7,19 @@ import UnderstudyCore
 
 /// The composition root: `serve` and every test build the application here, so configuration
 /// cannot drift between them.
+/// `POST /_understudy/reset` goes back to the store's saved state: call `store.saveState()` once
+/// the site is loaded.
 ///
-/// - Parameters:
-///   - initialSite: what `POST /_understudy/reset` goes back to: the site as loaded at start.
-///   - now: the real clock, or a test's; the control API's clock offset is added to it.
+/// - Parameter now: the real clock, or a test's; the control API's clock offset is added to it.
 public func buildApplication(
-    configuration: ServerConfiguration, store: any SiteStore, initialSite: Site = Site(),
+    configuration: ServerConfiguration, store: any SiteStore,
     logger: Logger = Logger(label: "understudy"), now: @escaping @Sendable () -> Date = Date.init,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let address = SiteAddress(configuration)
     let controlPlane = ControlPlane(
         token: configuration.controlToken ?? APITokens.randomHex(byteCount: 16), store: store,
-        initialSite: initialSite, journalCapacity: configuration.journalCapacity, clock: SiteClock(base: now))
+        journalCapacity: configuration.journalCapacity, clock: SiteClock(base: now))
     let responder = UnderstudyResponder(
         configuration: configuration, address: address, store: store, controlPlane: controlPlane)
     let requestTimeout = TimeAmount(configuration.requestTimeout)

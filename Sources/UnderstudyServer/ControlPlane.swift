@@ -23,7 +23,7 @@ struct ControlRequestError: Error {
 ///
 /// | method | path | does |
 /// |---|---|---|
-/// | POST | `/_understudy/reset` | back to the site as it was at start |
+/// | POST | `/_understudy/reset` | back to the site as it was at start (the store's saved state) |
 /// | GET, PUT | `/_understudy/snapshot` | the whole site as a site file; replace it with one |
 /// | GET, DELETE | `/_understudy/requests` | the request journal (filters `path`, `caller`, `status`, `limit`); clear it |
 /// | GET, POST, DELETE | `/_understudy/faults` | list, add, remove all fault rules |
@@ -33,7 +33,6 @@ struct ControlRequestError: Error {
 final class ControlPlane: Sendable {
     let token: String
     let store: any SiteStore
-    let initialSite: Site
     let journal: RequestJournal
     let faults = FaultRules()
     let clock: SiteClock
@@ -42,10 +41,9 @@ final class ControlPlane: Sendable {
     /// A snapshot may be large; a property value is at most 32 KiB, so this allows big sites.
     static let maximumSnapshotBytes = 64 * 1024 * 1024
 
-    init(token: String, store: any SiteStore, initialSite: Site, journalCapacity: Int, clock: SiteClock) {
+    init(token: String, store: any SiteStore, journalCapacity: Int, clock: SiteClock) {
         self.token = token
         self.store = store
-        self.initialSite = initialSite
         self.journal = RequestJournal(capacity: journalCapacity)
         self.clock = clock
     }
@@ -63,9 +61,8 @@ final class ControlPlane: Sendable {
         switch (request.method, resource) {
         case (.post, "reset"):
             let started = ContinuousClock.now
-            try await store.replace(with: initialSite)
-            let elapsed = ContinuousClock.now - started
-            return builder.json(.ok, Self.counts(of: initialSite, elapsed: elapsed))
+            try await store.restoreSavedState()
+            return builder.json(.ok, Self.timing(ContinuousClock.now - started))
         case (.get, "snapshot"):
             let site = try await store.snapshot()
             return builder.json(.ok, SiteFileEncoder.encode(site))
@@ -196,6 +193,11 @@ final class ControlPlane: Sendable {
         } catch {
             throw ControlRequestError.badRequest("The body is not valid JSON: \(error.description).")
         }
+    }
+
+    static func timing(_ elapsed: Duration) -> JSONValue {
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        return .object([JSONMember("milliseconds", .number(String(format: "%.3f", milliseconds)))])
     }
 
     static func counts(of site: Site, elapsed: Duration) -> JSONValue {

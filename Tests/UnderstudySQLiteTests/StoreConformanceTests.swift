@@ -361,4 +361,28 @@ struct StoreConformanceTests {
             #expect(try await store.isEmpty())
         }
     }
+
+    @Test(
+        "Restoring the saved state undoes everything since saveState(), as often as asked",
+        arguments: StoreKind.available)
+    func savedState(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await store.restoreSavedState()
+            #expect(try await store.isEmpty(), "nothing saved: an empty site")
+            try await store.load(Fixture.site)
+            try await store.saveState()
+            let initial = try await store.snapshot()
+            for round in 0..<2 {
+                try await store.addUser(
+                    User(accountId: "557058:new\(round)", emailAddress: "new\(round)@example.com", displayName: "New"))
+                _ = try await store.setUserProperty(
+                    accountId: "557058:bob", key: "tour", value: PropertyValue(storedJSONText: "\(round)"))
+                _ = try await store.deleteAppProperty(appKey: "com.example.tour", key: "settings")
+                try await store.restoreSavedState()
+                #expect(try await store.snapshot() == initial)
+                #expect(try await store.user(accountId: "557058:new\(round)") == nil)
+                #expect(try await store.userProperty(accountId: "557058:bob", key: "tour")?.jsonText == "{\"step\":1}")
+            }
+        }
+    }
 }

@@ -55,9 +55,7 @@ struct ControlPlaneTests {
             }
             try await client.execute(uri: "/_understudy/reset", method: .post, headers: .control) { response in
                 #expect(response.status == .ok)
-                let counts = json(response)
-                #expect(counts["users"] == .number("4"))
-                #expect(counts["userProperties"] == .number("1"))
+                #expect(json(response)["milliseconds"] != nil)
             }
             try await client.execute(uri: mine, method: .get, headers: .ada) { #expect($0.status == .notFound) }
             try await client.execute(uri: Self.property, method: .get, headers: .ada) { #expect($0.status == .ok) }

@@ -94,6 +94,14 @@ final class SwitchableStore: SiteStore {
         try available()
         try await backing.replace(with: site)
     }
+    func saveState() async throws {
+        try available()
+        try await backing.saveState()
+    }
+    func restoreSavedState() async throws {
+        try available()
+        try await backing.restoreSavedState()
+    }
     func userPropertyKeys(accountId: String) async throws -> [String] {
         try available()
         return try await backing.userPropertyKeys(accountId: accountId)

@@ -56,7 +56,8 @@ enum TestSite {
         if let store { resolvedStore = store } else { resolvedStore = try await Self.store() }
         var configuration = ServerConfiguration(baseURL: baseURL, explain: explain)
         configuration.controlToken = controlToken
-        let app = buildApplication(configuration: configuration, store: resolvedStore, initialSite: try site, now: now)
+        try await resolvedStore.saveState()
+        let app = buildApplication(configuration: configuration, store: resolvedStore, now: now)
         try await app.test(.router, body)
     }
 }

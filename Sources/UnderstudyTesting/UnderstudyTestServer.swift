@@ -1,0 +1,83 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import UnderstudyAuth
+import UnderstudyCore
+import UnderstudyServer
+
+/// An Understudy site inside the test process: started on a free port of 127.0.0.1 in
+/// milliseconds, over an in-memory store, and stopped when the test is done.
+///
+/// ```swift
+/// var site = SiteBuilder()
+/// let ada = site.user("ada@example.com", admin: true)
+/// let server = try await UnderstudyTestServer.start(site)
+/// defer { Task { await server.stop() } }
+/// let jira = try JiraClient(site: server.baseURL, authentication: .basic(email: ada.emailAddress, apiToken: ada.apiToken))
+/// ```
+public final class UnderstudyTestServer: Sendable {
+    /// `http://127.0.0.1:<port>`
+    public let baseURL: String
+    public let port: Int
+    /// The token of the control API (`/_understudy/`), for reset, snapshot, journal and faults.
+    public let controlToken: String
+    private let group: ServiceGroup
+    private let running: Task<Void, any Error>
+
+    private init(port: Int, controlToken: String, group: ServiceGroup, running: Task<Void, any Error>) {
+        self.port = port
+        self.baseURL = "http://127.0.0.1:\(port)"
+        self.controlToken = controlToken
+        self.group = group
+        self.running = running
+    }
+
+    /// Starts a site built in code.
+    public static func start(_ builder: SiteBuilder, explain: Bool = true) async throws -> UnderstudyTestServer {
+        try await start(site: builder.site, explain: explain)
+    }
+
+    /// Starts a site from a site file (the format of `understudy seed`).
+    public static func start(siteFile path: String, explain: Bool = true) async throws -> UnderstudyTestServer {
+        try await start(site: try SiteSetup.readSiteFile(path), explain: explain)
+    }
+
+    /// Starts a site; throws if the site is inconsistent or no port could be bound.
+    public static func start(site: Site, explain: Bool = true) async throws -> UnderstudyTestServer {
+        let store = InMemorySiteStore()
+        try await store.load(site)
+        await store.saveState()
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, explain: explain)
+        let token = APITokens.randomHex(byteCount: 16)
+        configuration.controlToken = token
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let logger = Logger(label: "understudy.test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let application = buildApplication(
+            configuration: configuration, store: store, logger: logger,
+            onServerRunning: { port in continuation.yield(port) })
+        let group = ServiceGroup(
+            configuration: .init(services: [application], gracefulShutdownSignals: [], logger: logger))
+        let running = Task {
+            defer { continuation.finish() }
+            try await group.run()
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            _ = await running.result
+            throw UnderstudyTestServerError(description: "the test server did not start")
+        }
+        return UnderstudyTestServer(port: port, controlToken: token, group: group, running: running)
+    }
+
+    /// Stops the server gracefully: requests in flight finish and the server stops answering.
+    public func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = await running.result
+    }
+}
+
+/// Why a test server could not start.
+public struct UnderstudyTestServerError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+}
