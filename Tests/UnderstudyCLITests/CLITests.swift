@@ -219,3 +219,46 @@ struct ConnectCLITests {
         #expect(missing.standardError.contains("no app with key \"com.example.none\""))
     }
 }
+
+@Suite("understudy props")
+struct PropsCLITests {
+    @Test("props set, get, list and delete against a live site, with exit codes a script can rely on")
+    func props() async throws {
+        let cli = try CLIProcess()
+        let (server, _) = try cli.serve(["--database", ":memory:"])
+        defer { server.stopIfRunning() }
+        let bob = ["--site", server.baseURL, "--account-id", "557058:bob", "--email", "bob@example.com"]
+        let auth = bob + ["--token", "bob-demo-token"]
+
+        let set = try cli.run(["props", "set"] + auth + ["theme", #"{"dark": true}"#])
+        #expect(set.status == 0, "\(set.standardError)")
+        #expect(set.standardOutput == "{\"key\":\"theme\",\"outcome\":\"created\"}\n")
+        let again = try cli.run(["props", "set"] + auth + ["theme", #"{"dark": false}"#])
+        #expect(again.standardOutput.contains("\"outcome\":\"updated\""))
+        let get = try cli.run(["props", "get"] + auth + ["theme"])
+        #expect(get.status == 0)
+        #expect(get.standardOutput == "{\"dark\":false}\n")
+        let list = try cli.run(["props", "list"] + auth)
+        #expect(list.standardOutput.contains("\"theme\""))
+        let delete = try cli.run(["props", "delete"] + auth + ["theme"])
+        #expect(delete.status == 0)
+
+        let missing = try cli.run(["props", "get"] + auth + ["theme"])
+        #expect(missing.status == 3, "not found")
+        #expect(missing.standardError.hasPrefix("understudy: error: GET /rest/api/3/user/properties/theme: 404"))
+        let wrongToken = try cli.run(["props", "list"] + bob + ["--token", "nope"])
+        #expect(wrongToken.status == 4, "not authenticated")
+        let forbidden = try cli.run(
+            [
+                "props", "set", "--site", server.baseURL, "--account-id", "557058:ada", "--email", "bob@example.com",
+                "--token", "bob-demo-token", "k", "1",
+            ])
+        #expect(forbidden.status == 4, "not permitted")
+        #expect(forbidden.standardError.contains("Administer Jira"), "the explanation is shown")
+        let notJSON = try cli.run(["props", "set"] + auth + ["k", "plain text"])
+        #expect(notJSON.status == 64, "usage")
+        let noCredentials = try cli.run(["props", "list", "--site", server.baseURL, "--account-id", "557058:bob"])
+        #expect(noCredentials.status == 64)
+        #expect(server.stop() == 0)
+    }
+}
