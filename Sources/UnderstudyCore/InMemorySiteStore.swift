@@ -76,10 +76,7 @@ public actor InMemorySiteStore: SiteStore {
             var merged = user
             if let previous = usersById[user.accountId] {
                 if let email = previous.emailAddress { accountIdByEmail[email.lowercased()] = nil }
-                merged.apiTokenHashes = previous.apiTokenHashes
-                for hash in user.apiTokenHashes where !merged.apiTokenHashes.contains(hash) {
-                    merged.apiTokenHashes.append(hash)
-                }
+                merged = user.keepingAPITokens(of: previous)
             }
             insert(merged)
         }

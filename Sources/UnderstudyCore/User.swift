@@ -52,3 +52,16 @@ public struct User: Sendable, Hashable {
     /// The global permissions this user's groups grant.
     public var permissions: GlobalPermissions { GlobalPermissions(groups: groups) }
 }
+
+extension User {
+    /// This user loaded over `previous` (a seed or site file over a stored record): the stored
+    /// API tokens stay valid, and the file's tokens are added to them.
+    public func keepingAPITokens(of previous: User) -> User {
+        var merged = self
+        merged.apiTokenHashes = previous.apiTokenHashes
+        for hash in apiTokenHashes where !merged.apiTokenHashes.contains(hash) {
+            merged.apiTokenHashes.append(hash)
+        }
+        return merged
+    }
+}

@@ -207,10 +207,7 @@ public final class SQLiteSiteStore: SiteStore {
                 guard previous.accountType == user.accountType else {
                     throw SiteStoreError.duplicateAccountId(user.accountId)
                 }
-                merged.apiTokenHashes = previous.apiTokenHashes
-                for hash in user.apiTokenHashes where !merged.apiTokenHashes.contains(hash) {
-                    merged.apiTokenHashes.append(hash)
-                }
+                merged = user.keepingAPITokens(of: previous)
             }
             if let email = user.emailAddress,
                 try !connection.query(

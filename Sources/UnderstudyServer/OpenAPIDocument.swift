@@ -131,8 +131,30 @@ enum OpenAPIDocument {
                   "content": {"application/json": {"schema": {}}}
                 },
                 "responses": {
-                  "200": {"description": "Replaced; empty body."},
-                  "201": {"description": "Created; empty body."},
+                  "200": {
+                    "description": "Replaced; empty body.",
+                    "links": {
+                      "ReadBack": {
+                        "operationId": "getUserProperty",
+                        "parameters": {
+                          "version": "$request.path.version", "propertyKey": "$request.path.propertyKey",
+                          "accountId": "$request.query.accountId"
+                        }
+                      }
+                    }
+                  },
+                  "201": {
+                    "description": "Created; empty body.",
+                    "links": {
+                      "ReadBack": {
+                        "operationId": "getUserProperty",
+                        "parameters": {
+                          "version": "$request.path.version", "propertyKey": "$request.path.propertyKey",
+                          "accountId": "$request.query.accountId"
+                        }
+                      }
+                    }
+                  },
                   "400": {"$ref": "#/components/responses/Error400"},
                   "401": {"$ref": "#/components/responses/Error401"},
                   "403": {"$ref": "#/components/responses/Error403"},
@@ -143,7 +165,18 @@ enum OpenAPIDocument {
                 "operationId": "deleteUserProperty",
                 "summary": "Delete a user property",
                 "responses": {
-                  "204": {"description": "Deleted."},
+                  "204": {
+                    "description": "Deleted.",
+                    "links": {
+                      "ReadBack": {
+                        "operationId": "getUserProperty",
+                        "parameters": {
+                          "version": "$request.path.version", "propertyKey": "$request.path.propertyKey",
+                          "accountId": "$request.query.accountId"
+                        }
+                      }
+                    }
+                  },
                   "400": {"$ref": "#/components/responses/Error400"},
                   "401": {"$ref": "#/components/responses/Error401"},
                   "403": {"$ref": "#/components/responses/Error403"},
@@ -200,11 +233,23 @@ enum OpenAPIDocument {
                 "responses": {
                   "200": {
                     "description": "Replaced.",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AppMessage"}}}
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AppMessage"}}},
+                    "links": {
+                      "ReadBack": {
+                        "operationId": "getAppProperty",
+                        "parameters": {"addonKey": "$request.path.addonKey", "propertyKey": "$request.path.propertyKey"}
+                      }
+                    }
                   },
                   "201": {
                     "description": "Created.",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AppMessage"}}}
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AppMessage"}}},
+                    "links": {
+                      "ReadBack": {
+                        "operationId": "getAppProperty",
+                        "parameters": {"addonKey": "$request.path.addonKey", "propertyKey": "$request.path.propertyKey"}
+                      }
+                    }
                   },
                   "400": {"$ref": "#/components/responses/AppError400"},
                   "401": {"$ref": "#/components/responses/AppError401"},
@@ -217,7 +262,15 @@ enum OpenAPIDocument {
                 "security": [{"connectJwt": []}],
                 "summary": "Delete an app property",
                 "responses": {
-                  "204": {"description": "Deleted."},
+                  "204": {
+                    "description": "Deleted.",
+                    "links": {
+                      "ReadBack": {
+                        "operationId": "getAppProperty",
+                        "parameters": {"addonKey": "$request.path.addonKey", "propertyKey": "$request.path.propertyKey"}
+                      }
+                    }
+                  },
                   "400": {"$ref": "#/components/responses/AppError400"},
                   "401": {"$ref": "#/components/responses/AppError401"},
                   "403": {"$ref": "#/components/responses/AppError403"},
