@@ -7,6 +7,10 @@ import UnderstudyClient
 import UnderstudyCore
 import UnderstudyTesting
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A Swift developer tests their integration: an Understudy site in the test process, and the
 /// client calling it with Basic or Connect auth, as it would call Jira Cloud.
 @Suite("Swift client and test server")
@@ -175,6 +179,23 @@ struct JiraClientTests {
         let stopping = ContinuousClock.now
         await server.stop()
         #expect(ContinuousClock.now - stopping < .seconds(2))
+        #expect(Self.connectionIsRefused(port: server.port), "the port is released")
+    }
+
+    /// Whether a TCP connection to 127.0.0.1:port is refused at once (nothing listens there).
+    static func connectionIsRefused(port: Int) -> Bool {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        return result != 0 && errno == ECONNREFUSED
     }
 
     func addFault(_ server: UnderstudyTestServer, _ rule: String) async throws {
