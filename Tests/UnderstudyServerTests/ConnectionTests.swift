@@ -28,6 +28,17 @@ struct ConnectionTests {
         return socketDescriptor
     }
 
+    /// The start of the answer to `GET /status` sent at once on a new connection.
+    static func statusOnFreshConnection(port: Int) -> String {
+        let fresh = silentConnection(port: port)
+        defer { close(fresh) }
+        let request = Array("GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)
+        guard send(fresh, request, request.count, 0) == request.count else { return "" }
+        var answer = [UInt8](repeating: 0, count: 512)
+        let received = recv(fresh, &answer, answer.count, 0)
+        return String(decoding: answer.prefix(max(0, received)), as: UTF8.self)
+    }
+
     /// Whether the server has closed the connection (a read returns end of stream at once).
     static func isClosedByServer(_ socketDescriptor: Int32) -> Bool {
         var byte: UInt8 = 0
@@ -53,13 +64,7 @@ struct ConnectionTests {
             #expect(closed, "closed after the idle timeout")
             // The server goes on answering new connections (the test client's own idle
             // connection was closed too, so this one is opened by hand).
-            let fresh = Self.silentConnection(port: port)
-            defer { close(fresh) }
-            let request = Array("GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)
-            #expect(send(fresh, request, request.count, 0) == request.count)
-            var answer = [UInt8](repeating: 0, count: 512)
-            let received = recv(fresh, &answer, answer.count, 0)
-            #expect(String(decoding: answer.prefix(max(0, received)), as: UTF8.self).hasPrefix("HTTP/1.1 200 OK"))
+            #expect(Self.statusOnFreshConnection(port: port).hasPrefix("HTTP/1.1 200 OK"))
         }
     }
 }
@@ -91,13 +96,7 @@ extension ConnectionTests {
             #expect(cutOffAfter != nil, "closed before the request was complete")
             #expect(elapsed >= .milliseconds(600), "not before the timeout")
             // A request sent at normal speed on a fresh connection is answered.
-            let fresh = Self.silentConnection(port: port)
-            defer { close(fresh) }
-            let quick = Array("GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)
-            #expect(send(fresh, quick, quick.count, 0) == quick.count)
-            var answer = [UInt8](repeating: 0, count: 512)
-            let received = recv(fresh, &answer, answer.count, 0)
-            #expect(String(decoding: answer.prefix(max(0, received)), as: UTF8.self).hasPrefix("HTTP/1.1 200 OK"))
+            #expect(Self.statusOnFreshConnection(port: port).hasPrefix("HTTP/1.1 200 OK"))
         }
     }
 
