@@ -20,10 +20,11 @@ extension ControlPlane {
                 "\(Self.cookieName)=\(token); Path=/_understudy; HttpOnly; SameSite=Strict"
             return Response(status: .seeOther, headers: headers)
         }
-        let authorized =
-            Self.cookie(request).map { APITokens.constantTimeEqual($0, token) } == true
-            || request.headers[.authorization] == "Bearer \(token)"
-        guard authorized else { return Self.html(.ok, Self.loginPage(error: nil)) }
+        do {
+            try authorize(request)
+        } catch {
+            return Self.html(.ok, Self.loginPage(error: nil))
+        }
         return Self.html(.ok, Self.page(site: try await store.snapshot()))
     }
 

@@ -145,7 +145,7 @@ final class ControlPlane: Sendable {
 
     /// The control token, from `Authorization: Bearer` or the console's cookie; Jira's credentials
     /// are refused by name, so nobody mistakes one for the other.
-    private func authorize(_ request: Request) throws(ControlRequestError) {
+    func authorize(_ request: Request) throws(ControlRequestError) {
         let refusal = { (explanation: String) in
             ControlRequestError(
                 status: .unauthorized, message: "The control API needs the control token.", explanation: explanation)
@@ -196,18 +196,22 @@ final class ControlPlane: Sendable {
     }
 
     static func timing(_ elapsed: Duration) -> JSONValue {
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        return .object([JSONMember("milliseconds", .number(String(format: "%.3f", milliseconds)))])
+        .object([JSONMember("milliseconds", .number(milliseconds(elapsed)))])
+    }
+
+    /// A duration as JSON number text in milliseconds, to the microsecond.
+    static func milliseconds(_ duration: Duration) -> String {
+        let value = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        return String(format: "%.3f", value)
     }
 
     static func counts(of site: Site, elapsed: Duration) -> JSONValue {
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        return .object([
+        .object([
             JSONMember("users", .number(String(site.users.count))),
             JSONMember("apps", .number(String(site.apps.count))),
             JSONMember("userProperties", .number(String(site.userProperties.count))),
             JSONMember("appProperties", .number(String(site.appProperties.count))),
-            JSONMember("milliseconds", .number(String(format: "%.3f", milliseconds))),
+            JSONMember("milliseconds", .number(milliseconds(elapsed))),
         ])
     }
 }

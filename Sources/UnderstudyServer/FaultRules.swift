@@ -72,7 +72,7 @@ struct FaultRule: Sendable {
     }
 
     func matches(method: String, path: Substring, caller candidates: [String]) -> Bool {
-        if let self_method = self.method, self_method != method { return false }
+        if let wanted = self.method, wanted != method { return false }
         if let caller, !candidates.contains(caller) { return false }
         return Self.glob(pathPattern, matches: path)
     }

@@ -54,7 +54,6 @@ struct JournalEntry: Sendable {
                     JSONMember("accountId", .string(accountId)),
                 ])
             }
-        let milliseconds = Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000
         return .object([
             JSONMember("time", .string(Self.timeFormat.format(time))),
             JSONMember("requestId", .string(requestId)),
@@ -63,7 +62,7 @@ struct JournalEntry: Sendable {
             JSONMember("caller", callerJSON),
             JSONMember("status", .number(String(status))),
             JSONMember("explanation", explanation.map(JSONValue.string) ?? .null),
-            JSONMember("durationMs", .number(String(format: "%.3f", milliseconds))),
+            JSONMember("durationMs", .number(ControlPlane.milliseconds(duration))),
         ])
     }
 
