@@ -18,7 +18,12 @@ public struct User: Sendable, Hashable {
     public var timeZone: String
     public var locale: String
     /// Group names, in the order they were given; they decide the global permissions.
-    public var groups: [String]
+    public var groups: [String] {
+        didSet { permissions = GlobalPermissions(groups: groups) }
+    }
+    /// The global permissions the user's groups grant, worked out when the groups are set rather
+    /// than on every permission check.
+    public private(set) var permissions: GlobalPermissions
     /// Hashes of the user's API tokens (see `APITokenHasher`); tokens are never kept in clear.
     public var apiTokenHashes: [String]
     /// The admin-UI ("Edit Jira properties") string properties: a store of their own that no REST
@@ -45,12 +50,10 @@ public struct User: Sendable, Hashable {
         self.timeZone = timeZone
         self.locale = locale
         self.groups = groups
+        self.permissions = GlobalPermissions(groups: groups)
         self.apiTokenHashes = apiTokenHashes
         self.legacyProperties = legacyProperties
     }
-
-    /// The global permissions this user's groups grant.
-    public var permissions: GlobalPermissions { GlobalPermissions(groups: groups) }
 }
 
 extension User {

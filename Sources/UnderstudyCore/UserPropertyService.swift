@@ -89,9 +89,9 @@ public struct UserPropertyService: Sendable {
         if case .tooLong(let reportedBytes) = body {
             throw UserPropertyError.valueTooLong(reportedBytes: reportedBytes)
         }
-        guard let owner = try await store.user(accountId: accountId) else {
-            throw UserPropertyError.unknownUser(accountId: accountId)
-        }
+        // Most callers address their own record, which authentication has just read.
+        let found = accountId == caller.accountId ? caller : try await store.user(accountId: accountId)
+        guard let owner = found else { throw UserPropertyError.unknownUser(accountId: accountId) }
         switch UserPropertyAccess.decide(caller: caller, ownerAccountId: owner.accountId) {
         case .allowed: return owner
         case .deniedWithoutJiraAccess: throw UserPropertyError.noJiraAccess(caller: caller.accountId)

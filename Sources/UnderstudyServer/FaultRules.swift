@@ -181,8 +181,11 @@ final class FaultRules: Sendable {
     func removeAll() { rules.withLock { $0.removeAll() } }
 
     /// The first rule matching this request, counted as used (and dropped when used up).
-    func take(method: String, path: Substring, callers: [String]) -> FaultRule? {
+    /// - Parameter callers: the names the caller matches by, worked out only when rules exist.
+    func take(method: String, path: Substring, callers: @autoclosure () -> [String]) -> FaultRule? {
         rules.withLock { rules in
+            guard !rules.isEmpty else { return nil }
+            let callers = callers()
             guard let index = rules.firstIndex(where: { $0.matches(method: method, path: path, caller: callers) })
             else { return nil }
             rules[index].matched += 1

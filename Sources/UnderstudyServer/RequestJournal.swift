@@ -13,7 +13,8 @@ struct JournalEntry: Sendable {
 
     let time: Date
     let method: String
-    let target: String
+    /// The path and query as sent, a `jwt` value redacted.
+    let target: Substring
     let caller: Caller
     let status: Int
     let explanation: String?
@@ -58,7 +59,7 @@ struct JournalEntry: Sendable {
             JSONMember("time", .string(Self.timeFormat.format(time))),
             JSONMember("requestId", .string(requestId)),
             JSONMember("method", .string(method)),
-            JSONMember("path", .string(target)),
+            JSONMember("path", .string(String(target))),
             JSONMember("caller", callerJSON),
             JSONMember("status", .number(String(status))),
             JSONMember("explanation", explanation.map(JSONValue.string) ?? .null),
@@ -69,44 +70,76 @@ struct JournalEntry: Sendable {
     static let timeFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
     /// The request target with the value of any `jwt` query parameter replaced: a token in a URL is
-    /// a credential.
-    static func redactingTokens(_ target: Substring) -> String {
-        guard let queryStart = target.firstIndex(of: "?") else { return String(target) }
+    /// a credential. A target without one is kept as it is, without a copy.
+    static func redactingTokens(_ target: Substring) -> Substring {
+        let bytes = target.utf8
+        guard let queryStart = bytes.firstIndex(of: UInt8(ascii: "?")),
+            bytes[queryStart...].contains(subsequence: "jwt=".utf8)
+        else { return target }
         let parts = target[target.index(after: queryStart)...].split(separator: "&", omittingEmptySubsequences: false)
         let redacted = parts.map { part in part.hasPrefix("jwt=") ? "jwt=[redacted]" : String(part) }
-        return String(target[...queryStart]) + redacted.joined(separator: "&")
+        return Substring(String(target[...queryStart]) + redacted.joined(separator: "&"))
+    }
+}
+
+extension Collection where Element: Equatable {
+    /// Whether `other` occurs in this collection as a contiguous run.
+    func contains(subsequence other: some Collection<Element>) -> Bool {
+        guard let first = other.first else { return true }
+        var start = startIndex
+        while let found = self[start...].firstIndex(of: first) {
+            if self[found...].starts(with: other) { return true }
+            start = index(after: found)
+        }
+        return false
     }
 }
 
 /// The last requests the site answered (`GET /_understudy/requests`), oldest dropped first.
 final class RequestJournal: Sendable {
     let capacity: Int
-    private let entries: Mutex<[JournalEntry]>
-    private let next = Mutex(0)
+    private let ring: Mutex<Ring>
+
+    /// Up to `capacity` entries; once full, the next entry takes the place of the oldest, so that
+    /// recording costs the same whatever the journal's size.
+    private struct Ring {
+        var entries: [JournalEntry] = []
+        /// Where the oldest entry is once the ring is full (and where the next one goes).
+        var oldest = 0
+
+        /// Newest first.
+        var newestFirst: [JournalEntry] {
+            Array(entries[..<oldest].reversed()) + entries[oldest...].reversed()
+        }
+    }
 
     init(capacity: Int) {
         self.capacity = max(0, capacity)
-        self.entries = Mutex([])
+        self.ring = Mutex(Ring())
     }
 
     func record(_ entry: JournalEntry) {
         guard capacity > 0 else { return }
-        entries.withLock { entries in
-            if entries.count == capacity { entries.removeFirst(max(1, capacity / 8)) }
-            entries.append(entry)
+        ring.withLock { ring in
+            if ring.entries.count < capacity {
+                ring.entries.append(entry)
+            } else {
+                ring.entries[ring.oldest] = entry
+                ring.oldest = (ring.oldest + 1) % capacity
+            }
         }
     }
 
     /// Newest first.
     func entries(pathPrefix: String?, caller: String?, status: String?, limit: Int) -> [JournalEntry] {
-        entries.withLock { entries in
+        ring.withLock { ring in
             Array(
-                entries.reversed().lazy.filter { $0.matches(pathPrefix: pathPrefix, caller: caller, status: status) }
+                ring.newestFirst.lazy.filter { $0.matches(pathPrefix: pathPrefix, caller: caller, status: status) }
                     .prefix(limit))
         }
     }
 
     func clear() {
-        entries.withLock { $0.removeAll() }
+        ring.withLock { $0 = Ring() }
     }
 }

@@ -28,7 +28,7 @@ struct ResponseBuilder {
 
     func json(_ status: HTTPResponse.Status = .ok, _ body: ByteBuffer, explanation: String? = nil) -> Response {
         var headers = baseHeaders(explanation: explanation)
-        headers[.contentType] = Self.jsonContentType
+        headers.append(HTTPField(name: .contentType, value: Self.jsonContentType))
         return Response(status: status, headers: headers, body: .init(byteBuffer: body))
     }
 
@@ -65,14 +65,21 @@ struct ResponseBuilder {
         }
     }
 
+    // Fields are appended rather than assigned: each name occurs once, and assigning searches the
+    // fields already there.
     private func baseHeaders(explanation: String?) -> HTTPFields {
         var headers = HTTPFields()
-        headers[Self.requestIdHeader] = requestId
-        if let callerAccountId { headers[Self.accountIdHeader] = callerAccountId }
-        if neverCache { headers[.cacheControl] = Self.neverCache }
-        if authenticationFailed { headers[Self.loginReasonHeader] = "AUTHENTICATED_FAILED" }
-        if closeConnection { headers[.connection] = "close" }
-        if explain, let explanation { headers[Self.explainHeader] = Self.headerSafe(explanation) }
+        headers.reserveCapacity(6)
+        headers.append(HTTPField(name: Self.requestIdHeader, value: requestId))
+        if let callerAccountId { headers.append(HTTPField(name: Self.accountIdHeader, value: callerAccountId)) }
+        if neverCache { headers.append(HTTPField(name: .cacheControl, value: Self.neverCache)) }
+        if authenticationFailed {
+            headers.append(HTTPField(name: Self.loginReasonHeader, value: "AUTHENTICATED_FAILED"))
+        }
+        if closeConnection { headers.append(HTTPField(name: .connection, value: "close")) }
+        if explain, let explanation {
+            headers.append(HTTPField(name: Self.explainHeader, value: Self.headerSafe(explanation)))
+        }
         return headers
     }
 

@@ -57,22 +57,27 @@ enum Route: Equatable {
             return
         }
         let rest = path.droppingUTF8("/rest/api/2/".utf8.count)
-        switch String(rest) {
-        case "serverInfo": self = .serverInfo(version: version)
-        case "myself": self = .myself(version: version)
-        case "user": self = .user(version: version)
-        case "user/properties", "user/properties/": self = .userPropertyKeys(version: version)
-        default:
-            let propertyPrefix = "user/properties/".utf8
-            if rest.utf8.starts(with: propertyPrefix) {
-                let key = rest.droppingUTF8(propertyPrefix.count)
+        let propertyPrefix = "user/properties/".utf8
+        if rest.utf8.starts(with: propertyPrefix) {
+            let key = rest.droppingUTF8(propertyPrefix.count)
+            if key.isEmpty {
+                self = .userPropertyKeys(version: version)
+            } else {
                 self =
                     key.utf8.contains(UInt8(ascii: "/")) ? .unknown : .userProperty(version: version, encodedKey: key)
-            } else if rest.utf8.starts(with: "userProperties".utf8) {
-                self = .guessedUserProperties
-            } else {
-                self = .unknown
             }
+        } else if rest.utf8.elementsEqual("user/properties".utf8) {
+            self = .userPropertyKeys(version: version)
+        } else if rest.utf8.elementsEqual("user".utf8) {
+            self = .user(version: version)
+        } else if rest.utf8.elementsEqual("myself".utf8) {
+            self = .myself(version: version)
+        } else if rest.utf8.elementsEqual("serverInfo".utf8) {
+            self = .serverInfo(version: version)
+        } else if rest.utf8.starts(with: "userProperties".utf8) {
+            self = .guessedUserProperties
+        } else {
+            self = .unknown
         }
     }
 
@@ -94,11 +99,16 @@ enum Route: Equatable {
     /// The methods the resource supports, in the order `Allow` lists them.
     var allowedMethods: [HTTPRequest.Method] {
         switch self {
-        case .status, .openAPIDocument, .serverInfo, .myself, .user, .userPropertyKeys, .appPropertyKeys: [.get]
-        case .userProperty, .appProperty: [.get, .put, .delete]
+        case .status, .openAPIDocument, .serverInfo, .myself, .user, .userPropertyKeys, .appPropertyKeys:
+            Self.readOnly
+        case .userProperty, .appProperty: Self.readWriteDelete
         case .guessedUserProperties, .unknown: []
         }
     }
+
+    // Built once: every request asks for its route's methods.
+    private static let readOnly: [HTTPRequest.Method] = [.get]
+    private static let readWriteDelete: [HTTPRequest.Method] = [.get, .put, .delete]
 
     /// Whether the caller must be authenticated (otherwise credentials are optional).
     var requiresAuthentication: Bool {

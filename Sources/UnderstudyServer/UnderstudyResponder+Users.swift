@@ -52,8 +52,10 @@ extension UnderstudyResponder {
     }
 
     static func selector(_ query: QueryParameters) -> AccountSelector {
-        AccountSelector(
-            accountId: query["accountId"],
+        // The removed parameters matter only when accountId is missing (spec 4.3, step 4).
+        if let accountId = query["accountId"] { return AccountSelector(accountId: accountId) }
+        return AccountSelector(
+            accountId: nil,
             removedParameter: query["username"] != nil ? "username" : query["userKey"] != nil ? "userKey" : nil)
     }
 

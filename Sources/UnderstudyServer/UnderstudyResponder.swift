@@ -51,7 +51,7 @@ struct UnderstudyResponder: HTTPResponder {
         let started = ContinuousClock.now
         var builder = ResponseBuilder(requestId: requestIds.next(), explain: configuration.explain)
         let target = Substring(request.head.path ?? "/")
-        let queryStart = target.firstIndex(of: "?")
+        let queryStart = target.utf8.firstIndex(of: UInt8(ascii: "?"))
         let path = target[..<(queryStart ?? target.endIndex)]
         if path.utf8.starts(with: "/_understudy/".utf8), path != "/_understudy/openapi.json" {
             return await respondToControl(
@@ -177,7 +177,7 @@ struct UnderstudyResponder: HTTPResponder {
             )
         }
         let target = Substring(request.head.path ?? "/")
-        let pathEnd = target.firstIndex(of: "?") ?? target.endIndex
+        let pathEnd = target.utf8.firstIndex(of: UInt8(ascii: "?")) ?? target.endIndex
         let path = target[..<pathEnd]
         let rawQuery = pathEnd == target.endIndex ? nil : target[target.index(after: pathEnd)...]
         let route = Route(path: path)

@@ -185,6 +185,31 @@ struct ControlPlaneTests {
         }
     }
 
+    @Test("A full journal drops its oldest entry for each new one; the newest come first")
+    func journalCapacity() async throws {
+        try await TestSite.test(journalCapacity: 3) { client in
+            func paths() async throws -> [String] {
+                let answer = try await client.execute(uri: "/_understudy/requests", method: .get, headers: .control)
+                guard case .array(let entries)? = json(answer)["requests"] else { return [] }
+                return entries.compactMap { entry in
+                    guard case .object(let members) = entry,
+                        case .string(let path)? = members.first(where: { $0.name == "path" })?.value
+                    else { return nil }
+                    return path
+                }
+            }
+            for n in 1...7 {
+                try await client.execute(uri: "/status?n=\(n)", method: .get) { #expect($0.status == .ok) }
+            }
+            #expect(try await paths() == ["/status?n=7", "/status?n=6", "/status?n=5"])
+            try await client.execute(uri: "/_understudy/requests", method: .delete, headers: .control) {
+                #expect($0.status == .noContent)
+            }
+            try await client.execute(uri: "/status?n=8", method: .get) { #expect($0.status == .ok) }
+            #expect(try await paths() == ["/status?n=8"])
+        }
+    }
+
     @Test("A 429 fault with Jira's rate-limit headers for the next two matching requests, then normal service")
     func rateLimitFault() async throws {
         try await TestSite.test { client in

@@ -50,12 +50,13 @@ enum TestSite {
     /// Runs `body` against a fresh site through Hummingbird's in-process router test client.
     static func test(
         explain: Bool = true, store: (any SiteStore)? = nil, now: @escaping @Sendable () -> Date = Date.init,
-        _ body: @Sendable (any TestClientProtocol) async throws -> Void
+        journalCapacity: Int = 1000, _ body: @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
         let resolvedStore: any SiteStore
         if let store { resolvedStore = store } else { resolvedStore = try await Self.store() }
         var configuration = ServerConfiguration(baseURL: baseURL, explain: explain)
         configuration.controlToken = controlToken
+        configuration.journalCapacity = journalCapacity
         try await resolvedStore.saveState()
         let app = buildApplication(configuration: configuration, store: resolvedStore, now: now)
         try await app.test(.router, body)

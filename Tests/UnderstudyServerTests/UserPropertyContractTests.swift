@@ -177,6 +177,34 @@ struct UserPropertyContractTests {
         }
     }
 
+    @Test("The query is read as a servlet reads it: escapes, +, empty parts, a name alone, the first of two values")
+    func queryForms() async throws {
+        try await TestSite.test { client in
+            let path = "/rest/api/3/user/properties/tour.progress?"
+            let expected = try await client.execute(uri: path + "accountId=557058:bob", method: .get, headers: .bob)
+            #expect(expected.status == .ok)
+            for query in [
+                "accountId=557058%3Abob", "accountId=557058%3abob", "&&accountId=557058:bob&", "account%49d=557058:bob",
+                "expand&accountId=557058:bob", "accountId=557058:bob&accountId=557058:ada",
+                "x=a+b&accountId=557058:bob",
+                "accountIdx=1&xaccountId=2&accountId=557058:bob",
+            ] {
+                try await client.execute(uri: path + query, method: .get, headers: .bob) { response in
+                    #expect(response.status == .ok, "\(query)")
+                    #expect(response.text == expected.text, "\(query)")
+                }
+            }
+            for (query, status): (String, HTTPResponse.Status) in [
+                ("accountIdx=557058:bob", .badRequest), ("accountId", .notFound), ("accountId=", .notFound),
+                ("accountId=557058%zzbob", .badRequest),
+            ] {
+                try await client.execute(uri: path + query, method: .get, headers: .bob) { response in
+                    #expect(response.status == status, "\(query)")
+                }
+            }
+        }
+    }
+
     @Test("Step 4: an accountId over 128 characters is 400")
     func step4TooLong() async throws {
         try await TestSite.test { client in
