@@ -78,11 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in ConsoleLogHandler(label: label, logLevel: level) }
         let logger = Logger(label: "understudy")
         await reportingFailures {
             // A bad site file is found before the database is touched or the port is bound.
