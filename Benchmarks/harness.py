@@ -98,26 +98,39 @@ def to_ms(text):
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url, connections, seconds, script=None):
+def cpu_seconds(pid):
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url, connections, seconds, script=None, pid=None):
+    """One wrk run. With the server's `pid`, also the server's CPU time per request in µs: unlike
+    throughput, it does not depend on how the two cores were shared with wrk."""
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
     if script:
         command += ["-s", script]
+    cpu_before = cpu_seconds(pid) if pid else 0
     output = subprocess.run(pinned(1, command + [url]), capture_output=True, text=True, check=True).stdout
+    cpu_used = cpu_seconds(pid) - cpu_before if pid else 0
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: (.*)", output)
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50": to_ms(re.search(r"\s50%\s+(\S+)", output).group(1)),
         "p99": to_ms(re.search(r"\s99%\s+(\S+)", output).group(1)),
+        "cpu_us": cpu_used * 1e6 / max(requests, 1),
         "errors": int(errors.group(1)) if errors else 0,
         "socket_errors": socket_errors.group(1) if socket_errors else "",
     }
 
 
-def median_of(runs, url, connections, seconds, script=None, warm_up=1):
+def median_of(runs, url, connections, seconds, script=None, warm_up=1, pid=None):
     wrk(url, connections, warm_up, script)
-    results = [wrk(url, connections, seconds, script) for _ in range(runs)]
-    merged = {key: statistics.median(r[key] for r in results) for key in ("rps", "p50", "p99")}
+    results = [wrk(url, connections, seconds, script, pid) for _ in range(runs)]
+    merged = {key: statistics.median(r[key] for r in results) for key in ("rps", "p50", "p99", "cpu_us")}
     merged["errors"] = sum(r["errors"] for r in results)
     return merged
 
@@ -380,28 +393,29 @@ def main():
         time.sleep(0 if options.smoke else 3)
 
         server = Server(options.binary, database)
+        pid = server.process.pid
         idle_rss = server.status_kb("VmRSS")
         ceiling = {}
         for connections in (1, 32, 128):
             # A fresh process warms up for longer before the figure everything is compared with.
             ceiling[connections] = median_of(
-                runs, server.url + "/status", connections, seconds, warm_up=1 if options.smoke else 3)
+                runs, server.url + "/status", connections, seconds, warm_up=1 if options.smoke else 3, pid=pid)
         measured = {
-            "get": median_of(runs, server.url, 32, seconds, scripts["get"]),
-            "jwt": median_of(runs, server.url, 32, seconds, scripts["jwt"]),
-            "keys": median_of(runs, server.url, 32, seconds, scripts["keys"]),
-            "myself": median_of(runs, server.url, 32, seconds, scripts["myself"]),
+            name: median_of(runs, server.url, 32, seconds, scripts[name], pid=pid)
+            for name in ("get", "jwt", "keys", "myself")
         }
         # The ceiling again after the read rows; ratios use the higher of the two figures, so that a
         # slow first measurement cannot flatter them.
-        after = median_of(runs, server.url + "/status", 32, seconds)
+        after = median_of(runs, server.url + "/status", 32, seconds, pid=pid)
         # Writes come last: on a virtual machine the disk writeback they cause slows everything
         # measured after them for a while.
-        measured["put"] = median_of(runs, server.url, 32, seconds, scripts["put"])
+        measured["put"] = median_of(runs, server.url, 32, seconds, scripts["put"], pid=pid)
         base = max(ceiling[32]["rps"], after["rps"])
+        base_cpu = min(ceiling[32]["cpu_us"], after["cpu_us"])
 
         def figure(r):
-            return f"{r['rps']:.0f} req/s, p50 {r['p50']:.3f} ms, p99 {r['p99']:.3f} ms"
+            cpu = f", server CPU {r['cpu_us']:.0f} µs/req" if r.get("cpu_us") else ""
+            return f"{r['rps']:.0f} req/s, p50 {r['p50']:.3f} ms, p99 {r['p99']:.3f} ms{cpu}"
 
         for connections in (1, 32, 128):
             r = ceiling[connections]
@@ -419,6 +433,9 @@ def main():
                 target += f", p99 < {p99_target} ms"
                 verdict = f"ratio {verdict}, p99 {'met' if r['p99'] < p99_target else 'MISSED'}"
             errors = f", {r['errors']} non-2xx" if r["errors"] else ""
+            if r["cpu_us"] and base_cpu:
+                # The same comparison in server CPU per request, which sharing the cores disturbs less.
+                verdict += f" (CPU ratio {base_cpu / r['cpu_us']:.2f})"
             row(name, figure(r) + errors, f"{ratio:.2f}", target, verdict)
 
         get = measured["get"]
