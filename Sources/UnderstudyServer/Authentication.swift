@@ -43,26 +43,53 @@ struct Authenticator: Sendable {
                     "The request carries a jwt query parameter and an Authorization header; send the credentials one way only."
             )
         }
-        let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2 else {
+        guard let (scheme, credentials) = Self.schemeAndCredentials(Substring(authorization)) else {
             return .failed(
                 explanation:
                     "The Authorization header is malformed; send 'Basic base64(email:apiToken)' or 'JWT <token>'.")
         }
-        switch parts[0].lowercased() {
-        case "basic": return try await basic(credentials: parts[1])
-        case "jwt":
-            return try await connect(token: String(parts[1].trimmingWhitespace()), method: method, target: target)
-        case "bearer":
+        switch scheme {
+        case .basic: return try await basic(credentials: credentials)
+        case .jwt:
+            return try await connect(token: String(credentials.trimmingWhitespace()), method: method, target: target)
+        case .bearer:
             return .failed(
                 explanation:
                     "Bearer (OAuth 2.0) tokens are not supported by Understudy yet; authenticate with Basic e-mail:API-token or a Connect JWT."
             )
-        default:
+        case .other(let name):
             return .failed(
                 explanation:
-                    "The Authorization scheme '\(parts[0])' is not one Jira accepts here; use Basic e-mail:API-token or JWT."
+                    "The Authorization scheme '\(name)' is not one Jira accepts here; use Basic e-mail:API-token or JWT."
             )
+        }
+    }
+
+    enum Scheme {
+        case basic, jwt, bearer
+        case other(Substring)
+    }
+
+    /// `Scheme credentials`: the scheme (any case) up to the first space, and what follows that
+    /// space; `nil` when either is missing. Leading spaces are skipped.
+    static func schemeAndCredentials(_ header: Substring) -> (Scheme, Substring)? {
+        ASCIIBytes.with(header) { bytes in
+            var start = 0
+            while start < bytes.count, bytes.bytes[start] == UInt8(ascii: " ") { start += 1 }
+            guard let space = bytes.firstIndex(of: UInt8(ascii: " "), from: start), space + 1 < bytes.count else {
+                return nil
+            }
+            let scheme: Scheme =
+                if bytes.equalsIgnoringCase(start..<space, "basic") {
+                    .basic
+                } else if bytes.equalsIgnoringCase(start..<space, "jwt") {
+                    .jwt
+                } else if bytes.equalsIgnoringCase(start..<space, "bearer") {
+                    .bearer
+                } else {
+                    .other(header.utf8Slice(start..<space))
+                }
+            return (scheme, header.utf8Suffix(from: space + 1))
         }
     }
 

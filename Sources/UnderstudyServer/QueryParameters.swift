@@ -44,18 +44,19 @@ struct QueryParameters {
         case .decoded(let pairs):
             return pairs.first { $0.name == name }?.value
         case .plain(let query):
-            let bytes = query.utf8
-            var start = query.startIndex
-            while start < query.endIndex {
-                let end = bytes[start...].firstIndex(of: UInt8(ascii: "&")) ?? query.endIndex
-                let (partName, value) = Self.nameAndValue(of: query[start..<end])
-                if start != end, partName.utf8.elementsEqual(name.utf8) {
-                    return String(value)
+            let range: Range<Int>? = ASCIIBytes.with(query) { bytes in
+                var start = 0
+                while start < bytes.count {
+                    let end = bytes.firstIndex(of: UInt8(ascii: "&"), from: start) ?? bytes.count
+                    let equals = bytes.firstIndex(of: UInt8(ascii: "="), from: start, before: end)
+                    if start != end, bytes.equals(start..<(equals ?? end), name) {
+                        return equals.map { ($0 + 1)..<end } ?? end..<end
+                    }
+                    start = end + 1
                 }
-                guard end < query.endIndex else { break }
-                start = bytes.index(after: end)
+                return nil
             }
-            return nil
+            return range.map { String(query.utf8Slice($0)) }
         }
     }
 

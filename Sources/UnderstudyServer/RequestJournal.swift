@@ -72,26 +72,13 @@ struct JournalEntry: Sendable {
     /// The request target with the value of any `jwt` query parameter replaced: a token in a URL is
     /// a credential. A target without one is kept as it is, without a copy.
     static func redactingTokens(_ target: Substring) -> Substring {
-        let bytes = target.utf8
-        guard let queryStart = bytes.firstIndex(of: UInt8(ascii: "?")),
-            bytes[queryStart...].contains(subsequence: "jwt=".utf8)
-        else { return target }
+        let carriesToken = ASCIIBytes.with(target) { bytes in
+            bytes.firstIndex(of: UInt8(ascii: "?")).map { bytes.contains("jwt=", from: $0) } ?? false
+        }
+        guard carriesToken, let queryStart = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return target }
         let parts = target[target.index(after: queryStart)...].split(separator: "&", omittingEmptySubsequences: false)
         let redacted = parts.map { part in part.hasPrefix("jwt=") ? "jwt=[redacted]" : String(part) }
         return Substring(String(target[...queryStart]) + redacted.joined(separator: "&"))
-    }
-}
-
-extension Collection where Element: Equatable {
-    /// Whether `other` occurs in this collection as a contiguous run.
-    func contains(subsequence other: some Collection<Element>) -> Bool {
-        guard let first = other.first else { return true }
-        var start = startIndex
-        while let found = self[start...].firstIndex(of: first) {
-            if self[found...].starts(with: other) { return true }
-            start = index(after: found)
-        }
-        return false
     }
 }
 

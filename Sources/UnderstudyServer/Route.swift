@@ -31,69 +31,54 @@ enum Route: Equatable {
     case unknown
 
     init(path: Substring) {
-        // Matching compares UTF-8 bytes: the path is matched exactly as sent, and byte comparison
-        // keeps routing off the profile.
-        let bytes = path.utf8
-        if bytes.elementsEqual("/status".utf8) {
-            self = .status
-            return
-        }
-        if bytes.elementsEqual("/_understudy/openapi.json".utf8) {
-            self = .openAPIDocument
-            return
-        }
-        let appPrefix = "/rest/atlassian-connect/1/addons/".utf8
-        if bytes.starts(with: appPrefix) {
-            self = Self.appRoute(path.droppingUTF8(appPrefix.count))
-            return
-        }
-        let version: String
-        if bytes.starts(with: "/rest/api/2/".utf8) {
-            version = "2"
-        } else if bytes.starts(with: "/rest/api/3/".utf8) {
-            version = "3"
-        } else {
-            self = .unknown
-            return
-        }
-        let rest = path.droppingUTF8("/rest/api/2/".utf8.count)
-        let propertyPrefix = "user/properties/".utf8
-        if rest.utf8.starts(with: propertyPrefix) {
-            let key = rest.droppingUTF8(propertyPrefix.count)
-            if key.isEmpty {
-                self = .userPropertyKeys(version: version)
-            } else {
-                self =
-                    key.utf8.contains(UInt8(ascii: "/")) ? .unknown : .userProperty(version: version, encodedKey: key)
-            }
-        } else if rest.utf8.elementsEqual("user/properties".utf8) {
-            self = .userPropertyKeys(version: version)
-        } else if rest.utf8.elementsEqual("user".utf8) {
-            self = .user(version: version)
-        } else if rest.utf8.elementsEqual("myself".utf8) {
-            self = .myself(version: version)
-        } else if rest.utf8.elementsEqual("serverInfo".utf8) {
-            self = .serverInfo(version: version)
-        } else if rest.utf8.starts(with: "userProperties".utf8) {
-            self = .guessedUserProperties
-        } else {
-            self = .unknown
-        }
+        // Matching compares UTF-8 bytes: the path is matched exactly as sent (counting characters
+        // would swallow a combining mark that follows a prefix), and byte loops keep routing off
+        // the profile.
+        self = ASCIIBytes.with(path) { Self.match(path, bytes: $0) }
     }
 
-    /// `{addonKey}/properties[/{propertyKey}]`
-    private static func appRoute(_ rest: Substring) -> Route {
-        guard let slash = rest.utf8.firstIndex(of: UInt8(ascii: "/")) else { return .unknown }
-        let appKey = rest[..<slash]
-        let tail = rest[rest.utf8.index(after: slash)...]
-        guard !appKey.isEmpty else { return .unknown }
-        if tail.utf8.elementsEqual("properties".utf8) || tail.utf8.elementsEqual("properties/".utf8) {
+    private static func match(_ path: Substring, bytes: ASCIIBytes) -> Route {
+        if bytes.equals("/status") { return .status }
+        if bytes.equals("/_understudy/openapi.json") { return .openAPIDocument }
+        let appPrefix: StaticString = "/rest/atlassian-connect/1/addons/"
+        if bytes.hasPrefix(appPrefix) { return appRoute(path, bytes: bytes, from: appPrefix.utf8CodeUnitCount) }
+        let version: String
+        if bytes.hasPrefix("/rest/api/2/") {
+            version = "2"
+        } else if bytes.hasPrefix("/rest/api/3/") {
+            version = "3"
+        } else {
+            return .unknown
+        }
+        let rest = StaticString("/rest/api/2/").utf8CodeUnitCount
+        let propertyPrefix: StaticString = "user/properties/"
+        if bytes.hasPrefix(propertyPrefix, at: rest) {
+            let key = rest + propertyPrefix.utf8CodeUnitCount
+            if key == bytes.count { return .userPropertyKeys(version: version) }
+            if bytes.contains(UInt8(ascii: "/"), from: key) { return .unknown }
+            return .userProperty(version: version, encodedKey: path.utf8Suffix(from: key))
+        }
+        if bytes.equals("user/properties", at: rest) { return .userPropertyKeys(version: version) }
+        if bytes.equals("user", at: rest) { return .user(version: version) }
+        if bytes.equals("myself", at: rest) { return .myself(version: version) }
+        if bytes.equals("serverInfo", at: rest) { return .serverInfo(version: version) }
+        if bytes.hasPrefix("userProperties", at: rest) { return .guessedUserProperties }
+        return .unknown
+    }
+
+    /// `{addonKey}/properties[/{propertyKey}]`, from byte `offset` of the path.
+    private static func appRoute(_ path: Substring, bytes: ASCIIBytes, from offset: Int) -> Route {
+        guard let slash = bytes.firstIndex(of: UInt8(ascii: "/"), from: offset), slash > offset else { return .unknown }
+        let appKey = path.utf8Slice(offset..<slash)
+        let tail = slash + 1
+        if bytes.equals("properties", at: tail) || bytes.equals("properties/", at: tail) {
             return .appPropertyKeys(encodedAppKey: appKey)
         }
-        let prefix = "properties/".utf8
-        guard tail.utf8.starts(with: prefix) else { return .unknown }
-        let key = tail.droppingUTF8(prefix.count)
-        return key.utf8.contains(UInt8(ascii: "/")) ? .unknown : .appProperty(encodedAppKey: appKey, encodedKey: key)
+        let prefix: StaticString = "properties/"
+        guard bytes.hasPrefix(prefix, at: tail) else { return .unknown }
+        let key = tail + prefix.utf8CodeUnitCount
+        if bytes.contains(UInt8(ascii: "/"), from: key) { return .unknown }
+        return .appProperty(encodedAppKey: appKey, encodedKey: path.utf8Suffix(from: key))
     }
 
     /// The methods the resource supports, in the order `Allow` lists them.
@@ -158,13 +143,5 @@ enum Route: Equatable {
         case .delete: return .scope(.delete)
         default: return .scope(.read)
         }
-    }
-}
-
-extension Substring {
-    /// The rest after the first `count` UTF-8 bytes (an ASCII prefix already matched as bytes).
-    /// Counting characters instead would swallow a combining mark that follows the prefix.
-    func droppingUTF8(_ count: Int) -> Substring {
-        self[utf8.index(startIndex, offsetBy: count)...]
     }
 }

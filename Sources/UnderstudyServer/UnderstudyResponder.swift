@@ -198,7 +198,7 @@ struct UnderstudyResponder: HTTPResponder {
         }
 
         let authentication = try await authenticator.authenticate(
-            authorization: request.headers[.authorization], jwtQueryParameter: query["jwt"],
+            authorization: request.headers.value(of: .authorization), jwtQueryParameter: query["jwt"],
             method: request.method.rawValue, target: target)
         var caller: User?
         var app: ConnectApp?

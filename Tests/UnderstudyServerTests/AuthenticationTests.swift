@@ -57,6 +57,29 @@ struct AuthenticationTests {
         try await expectRefused([.authorization: "Digest abc"], explanationContains: "'Digest'")
     }
 
+    @Test("The scheme is matched in any case; spaces before it are skipped; two Authorization fields are refused")
+    func schemeSpelling() async throws {
+        let credentials = try #require(HTTPFields.ada[.authorization]).dropFirst("Basic ".count)
+        try await TestSite.test { client in
+            for header in [
+                "Basic \(credentials)", "basic \(credentials)", "BASIC \(credentials)", "  Basic \(credentials)",
+            ] {
+                try await client.execute(uri: "/rest/api/3/myself", method: .get, headers: [.authorization: header]) {
+                    #expect($0.status == .ok, "\(header)")
+                }
+            }
+            var twice = HTTPFields.ada
+            twice.append(HTTPField(name: .authorization, value: "Basic \(credentials)"))
+            try await client.execute(uri: "/rest/api/3/myself", method: .get, headers: twice) {
+                #expect($0.status == .unauthorized, "two credentials are not one")
+            }
+        }
+        try await expectRefused([.authorization: "Basic "], explanationContains: "malformed")
+        try await expectRefused([.authorization: "   "], explanationContains: "malformed")
+        try await expectRefused([.authorization: "Basicx \(credentials)"], explanationContains: "'Basicx'")
+        try await expectRefused([.authorization: "Bearer abc"], explanationContains: "Bearer")
+    }
+
     @Test("A jwt query parameter together with an Authorization header is refused")
     func jwtAndHeader() async throws {
         try await expectRefused(.ada, explanationContains: "one way only", uri: "/rest/api/3/myself?jwt=abc")
