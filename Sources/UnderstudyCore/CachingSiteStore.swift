@@ -69,8 +69,7 @@ public final class CachingSiteStore: SiteStore {
     public func isEmpty() async throws -> Bool { try await backing.isEmpty() }
 
     public func user(accountId: String) async throws -> User? {
-        noticeExternalChanges()
-        let (cached, generation) = state.withLock { ($0.usersById[accountId], $0.generation) }
+        let (cached, generation) = lookUp { ($0.usersById[accountId], $0.generation) }
         if let cached { return cached }
         let user = try await backing.user(accountId: accountId)
         if let user { install(user, ifStill: generation) }
@@ -78,9 +77,8 @@ public final class CachingSiteStore: SiteStore {
     }
 
     public func user(emailAddress: String) async throws -> User? {
-        noticeExternalChanges()
         let email = emailAddress.lowercased()
-        let (cached, generation) = state.withLock { state in
+        let (cached, generation) = lookUp { state in
             (state.accountIdByEmail[email].flatMap { state.usersById[$0] }, state.generation)
         }
         if let cached { return cached }
@@ -90,8 +88,7 @@ public final class CachingSiteStore: SiteStore {
     }
 
     public func app(key: String) async throws -> ConnectApp? {
-        noticeExternalChanges()
-        let (cached, generation) = state.withLock { ($0.appsByKey[key], $0.generation) }
+        let (cached, generation) = lookUp { ($0.appsByKey[key], $0.generation) }
         if let cached { return cached }
         let app = try await backing.app(key: key)
         if let app { install(app, ifStill: generation) }
@@ -132,8 +129,7 @@ public final class CachingSiteStore: SiteStore {
     /// A user's properties from memory, loaded whole from the backing store on first use; `nil`
     /// for a user with too many to cache.
     private func properties(of accountId: String) async throws -> CachedProperties? {
-        noticeExternalChanges()
-        let (cached, generation) = state.withLock { ($0.userProperties[accountId], $0.generation) }
+        let (cached, generation) = lookUp { ($0.userProperties[accountId], $0.generation) }
         switch cached {
         case .properties(let properties): return properties
         case .large: return nil
@@ -265,14 +261,21 @@ public final class CachingSiteStore: SiteStore {
 
     /// At most every `externalChangeInterval`, asks the backing store in the background whether
     /// another process changed it, and forgets everything if so. Never delays the caller.
-    private func noticeExternalChanges() {
-        let due = state.withLock { state in
+    /// Reads the cache's state, taking the same lock to note whether it is time to look for
+    /// changes made by another process (one lock per read, not two).
+    private func lookUp<Result: Sendable>(_ read: (State) -> Result) -> Result {
+        let (result, due) = state.withLock { state in
             let now = ContinuousClock.now
-            guard now - state.lastExternalCheck >= externalChangeInterval else { return false }
-            state.lastExternalCheck = now
-            return true
+            let due = now - state.lastExternalCheck >= externalChangeInterval
+            if due { state.lastExternalCheck = now }
+            return (read(state), due)
         }
-        guard due, checking.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        if due { checkForExternalChanges() }
+        return result
+    }
+
+    private func checkForExternalChanges() {
+        guard checking.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
         else { return }
         Task { [self] in
             defer { checking.store(false, ordering: .releasing) }
