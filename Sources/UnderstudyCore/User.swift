@@ -5,30 +5,93 @@ public enum AccountType: String, Sendable, Hashable, Codable {
 }
 
 /// A Jira Cloud account: a person who signs in with e-mail and API token, or an app's user.
+///
+/// A value type whose fields live in one shared, immutable box: every request reads its caller
+/// from the cache, and copying a user is then one reference instead of a dozen strings and arrays.
+/// Changing a field (rare: loading a site, tests) puts the changed fields in a new box.
 public struct User: Sendable, Hashable {
     /// The longest `accountId` Jira accepts.
     public static let maximumAccountIdLength = 128
 
-    public var accountId: String
-    public var accountType: AccountType
+    private struct Fields: Sendable, Hashable {
+        var accountId: String
+        var accountType: AccountType
+        var emailAddress: String?
+        var displayName: String
+        var active: Bool
+        var timeZone: String
+        var locale: String
+        var groups: [String]
+        var permissions: GlobalPermissions
+        var apiTokenHashes: [String]
+        var legacyProperties: [String: String]
+    }
+
+    private final class Box: Sendable {
+        let fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private var box: Box
+
+    private var fields: Fields {
+        get { box.fields }
+        set { box = Box(newValue) }
+    }
+
+    public var accountId: String {
+        get { fields.accountId }
+        set { fields.accountId = newValue }
+    }
+    public var accountType: AccountType {
+        get { fields.accountType }
+        set { fields.accountType = newValue }
+    }
     /// `nil` for app users, which have no e-mail address.
-    public var emailAddress: String?
-    public var displayName: String
-    public var active: Bool
-    public var timeZone: String
-    public var locale: String
+    public var emailAddress: String? {
+        get { fields.emailAddress }
+        set { fields.emailAddress = newValue }
+    }
+    public var displayName: String {
+        get { fields.displayName }
+        set { fields.displayName = newValue }
+    }
+    public var active: Bool {
+        get { fields.active }
+        set { fields.active = newValue }
+    }
+    public var timeZone: String {
+        get { fields.timeZone }
+        set { fields.timeZone = newValue }
+    }
+    public var locale: String {
+        get { fields.locale }
+        set { fields.locale = newValue }
+    }
     /// Group names, in the order they were given; they decide the global permissions.
     public var groups: [String] {
-        didSet { permissions = GlobalPermissions(groups: groups) }
+        get { fields.groups }
+        set {
+            var changed = fields
+            changed.groups = newValue
+            changed.permissions = GlobalPermissions(groups: newValue)
+            fields = changed
+        }
     }
     /// The global permissions the user's groups grant, worked out when the groups are set rather
     /// than on every permission check.
-    public private(set) var permissions: GlobalPermissions
+    public var permissions: GlobalPermissions { fields.permissions }
     /// Hashes of the user's API tokens (see `APITokenHasher`); tokens are never kept in clear.
-    public var apiTokenHashes: [String]
+    public var apiTokenHashes: [String] {
+        get { fields.apiTokenHashes }
+        set { fields.apiTokenHashes = newValue }
+    }
     /// The admin-UI ("Edit Jira properties") string properties: a store of their own that no REST
     /// endpoint returns.
-    public var legacyProperties: [String: String]
+    public var legacyProperties: [String: String] {
+        get { fields.legacyProperties }
+        set { fields.legacyProperties = newValue }
+    }
 
     public init(
         accountId: String,
@@ -42,17 +105,20 @@ public struct User: Sendable, Hashable {
         apiTokenHashes: [String] = [],
         legacyProperties: [String: String] = [:]
     ) {
-        self.accountId = accountId
-        self.accountType = accountType
-        self.emailAddress = emailAddress
-        self.displayName = displayName
-        self.active = active
-        self.timeZone = timeZone
-        self.locale = locale
-        self.groups = groups
-        self.permissions = GlobalPermissions(groups: groups)
-        self.apiTokenHashes = apiTokenHashes
-        self.legacyProperties = legacyProperties
+        box = Box(
+            Fields(
+                accountId: accountId, accountType: accountType, emailAddress: emailAddress,
+                displayName: displayName, active: active, timeZone: timeZone, locale: locale, groups: groups,
+                permissions: GlobalPermissions(groups: groups), apiTokenHashes: apiTokenHashes,
+                legacyProperties: legacyProperties))
+    }
+
+    public static func == (lhs: User, rhs: User) -> Bool {
+        lhs.box === rhs.box || lhs.fields == rhs.fields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        fields.hash(into: &hasher)
     }
 }
 

@@ -187,13 +187,22 @@ extension Substring {
     }
 }
 
-/// A Connect JWT whose signature and qsh were verified, with the request it was verified for.
-struct VerifiedToken: Sendable {
+/// A Connect JWT whose signature and qsh were verified, with the request it was verified for
+/// (a class: the cache hands out a reference rather than copying the claims).
+final class VerifiedToken: Sendable {
     let token: ConnectToken
     let appKey: String
     let sharedSecret: String
     let method: String
     let target: Substring
+
+    init(token: ConnectToken, appKey: String, sharedSecret: String, method: String, target: Substring) {
+        self.token = token
+        self.appKey = appKey
+        self.sharedSecret = sharedSecret
+        self.method = method
+        self.target = target
+    }
 }
 
 /// A thread-safe dictionary that starts afresh when it reaches its capacity, for caches of
