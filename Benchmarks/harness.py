@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Understudy's benchmark harness (run it through Benchmarks/run).
 
-Every throughput is the median of several wrk runs and is also given as a ratio to GET /status
-measured at the same connection count in the same run: on a shared 2-core machine only ratios are
-stable. The server and wrk (one thread) share the machine's cores unless --pin puts the server on
+Every throughput is the median of several wrk runs and is also given as a ratio to GET /status on
+the same server at the same connection count: each run of a row is paired with a /status run just
+before it, and the ratio is the median of the pairs' ratios. On a shared 2-core machine only ratios
+are stable, and only between measurements close in time. The server and wrk (one thread) share the machine's cores unless --pin puts the server on
 CPU 0 and wrk on CPU 1; both talk over 127.0.0.1 only.
 """
 
@@ -400,18 +401,29 @@ def main():
             # A fresh process warms up for longer before the figure everything is compared with.
             ceiling[connections] = median_of(
                 runs, server.url + "/status", connections, seconds, warm_up=1 if options.smoke else 3, pid=pid)
-        measured = {
-            name: median_of(runs, server.url, 32, seconds, scripts[name], pid=pid)
-            for name in ("get", "jwt", "keys", "myself")
-        }
-        # The ceiling again after the read rows; ratios use the higher of the two figures, so that a
-        # slow first measurement cannot flatter them.
-        after = median_of(runs, server.url + "/status", 32, seconds, pid=pid)
+        def paired(script, before_each=lambda: None):
+            """The row and GET /status measured alternately, `runs` times, each ratio taken within its
+            pair. A shared virtual machine's speed drifts during a run (the same /status has been
+            seen at 40 and at 52 µs of CPU a few minutes apart); a ceiling measured minutes away
+            from the row would make the ratio a measure of the drift."""
+            wrk(server.url, 32, 1, script)
+            pairs = []
+            for _ in range(runs):
+                before_each()
+                status = wrk(server.url + "/status", 32, seconds, None, pid)
+                pairs.append((status, wrk(server.url, 32, seconds, script, pid)))
+            merged = {key: statistics.median(r[key] for _, r in pairs) for key in ("rps", "p50", "p99", "cpu_us")}
+            merged["status"] = {key: statistics.median(s[key] for s, _ in pairs) for key in ("rps", "p99", "cpu_us")}
+            merged["ratio"] = statistics.median(r["rps"] / s["rps"] for s, r in pairs)
+            merged["cpu_ratio"] = statistics.median(s["cpu_us"] / r["cpu_us"] for s, r in pairs if r["cpu_us"])
+            merged["errors"] = sum(r["errors"] for _, r in pairs)
+            return merged
+
+        measured = {name: paired(scripts[name]) for name in ("get", "jwt", "keys", "myself")}
         # Writes come last: on a virtual machine the disk writeback they cause slows everything
-        # measured after them for a while.
-        measured["put"] = median_of(runs, server.url, 32, seconds, scripts["put"], pid=pid)
-        base = max(ceiling[32]["rps"], after["rps"])
-        base_cpu = min(ceiling[32]["cpu_us"], after["cpu_us"])
+        # measured after them for a while, so each /status of a write pair waits for it to finish.
+        measured["put"] = paired(scripts["put"], before_each=os.sync)
+        base = ceiling[32]["rps"]
 
         def figure(r):
             cpu = f", server CPU {r['cpu_us']:.0f} µs/req" if r.get("cpu_us") else ""
@@ -420,22 +432,21 @@ def main():
         for connections in (1, 32, 128):
             r = ceiling[connections]
             row(f"1. GET /status, {connections} conn", figure(r), f"{r['rps'] / ceiling[connections]['rps']:.2f}")
-        row("1. GET /status, 32 conn, again after rows 2-4", figure(after), f"{after['rps'] / base:.2f}", "",
-            "ratios below are to the higher of the two")
 
         def ratio_row(name, r, target_ratio, p99_target=None):
             if r["errors"]:
                 failures.append(f"{name}: {r['errors']} responses were not 2xx")
-            ratio = r["rps"] / base
+            ratio = r["ratio"]
             verdict = "met" if ratio >= target_ratio else "MISSED"
             target = f"≥ {target_ratio:.2f}"
             if p99_target is not None:
                 target += f", p99 < {p99_target} ms"
                 verdict = f"ratio {verdict}, p99 {'met' if r['p99'] < p99_target else 'MISSED'}"
             errors = f", {r['errors']} non-2xx" if r["errors"] else ""
-            if r["cpu_us"] and base_cpu:
-                # The same comparison in server CPU per request, which sharing the cores disturbs less.
-                verdict += f" (CPU ratio {base_cpu / r['cpu_us']:.2f})"
+            status = r["status"]
+            # The same comparison in server CPU per request, which sharing the cores disturbs less.
+            verdict += (f" (CPU ratio {r['cpu_ratio']:.2f}; paired /status {status['rps']:.0f} req/s, "
+                        f"p99 {status['p99']:.3f} ms, {status['cpu_us']:.0f} µs/req)")
             row(name, figure(r) + errors, f"{ratio:.2f}", target, verdict)
 
         get = measured["get"]
@@ -492,7 +503,7 @@ def main():
                 row(name, figure(r), f"{r['rps'] / base:.2f}", "", "no cache: every read goes to the database")
         else:
             row("10. PostgreSQL rows 2 and 5", "n/a", "", "", "run with --postgres URL")
-        row("11. GET /rest/api/2/myself, Understudy", figure(myself), f"{myself['rps'] / base:.2f}")
+        row("11. GET /rest/api/2/myself, Understudy", figure(myself), f"{myself['ratio']:.2f}")
         if not options.smoke:
             python_mock(work, runs, seconds, row, myself["rps"])
     finally:
