@@ -42,7 +42,7 @@ PIN = False
 
 def pinned(cpu, command):
     """With --pin, runs `command` on one CPU. Off by default: on this workplace's virtual machines,
-    pinning the server to one CPU made it ten times slower rather than steadier."""
+    pinning the server to one CPU and wrk to the other made both slower and noisier, not steadier."""
     if PIN and shutil.which("taskset") and os.cpu_count() and os.cpu_count() > 1:
         return ["taskset", "-c", str(cpu)] + command
     return command
