@@ -20,20 +20,27 @@ struct QueryParameters {
             storage = .empty
             return
         }
-        guard query.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else {
+        let plain = ASCIIBytes.with(query) { bytes in
+            !bytes.contains(UInt8(ascii: "%")) && !bytes.contains(UInt8(ascii: "+"))
+        }
+        guard !plain else {
             storage = .plain(query)
             return
         }
-        var pairs: [(name: String, value: String)] = []
-        for part in query.split(separator: "&", omittingEmptySubsequences: true) {
-            let (name, value) = Self.nameAndValue(of: part)
-            pairs.append(
-                (
-                    try PercentEncoding.decode(name, plusIsSpace: true),
-                    try PercentEncoding.decode(value, plusIsSpace: true)
-                ))
+        var pairs: [(name: Substring, value: Substring)] = []
+        ASCIIBytes.with(query) { bytes in
+            Self.forEachPair(in: bytes) { name, value in
+                pairs.append((query.utf8Slice(name), query.utf8Slice(value)))
+                return false
+            }
         }
-        storage = .decoded(pairs)
+        storage = .decoded(
+            try pairs.map { pair throws(PercentEncoding.DecodingError) in
+                (
+                    try PercentEncoding.decode(pair.name, plusIsSpace: true),
+                    try PercentEncoding.decode(pair.value, plusIsSpace: true)
+                )
+            })
     }
 
     /// The first value of `name`, if the query has it.
@@ -44,25 +51,31 @@ struct QueryParameters {
         case .decoded(let pairs):
             return pairs.first { $0.name == name }?.value
         case .plain(let query):
-            let range: Range<Int>? = ASCIIBytes.with(query) { bytes in
-                var start = 0
-                while start < bytes.count {
-                    let end = bytes.firstIndex(of: UInt8(ascii: "&"), from: start) ?? bytes.count
-                    let equals = bytes.firstIndex(of: UInt8(ascii: "="), from: start, before: end)
-                    if start != end, bytes.equals(start..<(equals ?? end), name) {
-                        return equals.map { ($0 + 1)..<end } ?? end..<end
-                    }
-                    start = end + 1
+            var found: Range<Int>?
+            ASCIIBytes.with(query) { bytes in
+                Self.forEachPair(in: bytes) { nameRange, valueRange in
+                    guard bytes.equals(nameRange, name) else { return false }
+                    found = valueRange
+                    return true
                 }
-                return nil
             }
-            return range.map { String(query.utf8Slice($0)) }
+            return found.map { String(query.utf8Slice($0)) }
         }
     }
 
-    /// `name=value`, or a name alone (whose value is empty).
-    private static func nameAndValue(of part: Substring) -> (name: Substring, value: Substring) {
-        guard let equals = part.utf8.firstIndex(of: UInt8(ascii: "=")) else { return (part, "") }
-        return (part[..<equals], part[part.utf8.index(after: equals)...])
+    /// Calls `body` with the byte ranges of each `name=value` pair in order (a name alone has an
+    /// empty value; empty pairs between `&`s are skipped) until it returns `true`.
+    private static func forEachPair(in bytes: ASCIIBytes, _ body: (Range<Int>, Range<Int>) -> Bool) {
+        var start = 0
+        while start < bytes.count {
+            let end = bytes.firstIndex(of: UInt8(ascii: "&"), from: start) ?? bytes.count
+            if start != end {
+                let equals = bytes.firstIndex(of: UInt8(ascii: "="), from: start, before: end)
+                let name = start..<(equals ?? end)
+                let value = equals.map { ($0 + 1)..<end } ?? end..<end
+                if body(name, value) { return }
+            }
+            start = end + 1
+        }
     }
 }
