@@ -53,15 +53,15 @@ struct UnderstudyResponder: HTTPResponder {
         let target = Substring(request.head.path ?? "/")
         let queryStart = target.utf8.firstIndex(of: UInt8(ascii: "?"))
         let path = target[..<(queryStart ?? target.endIndex)]
+        let rawQuery = queryStart.map { target[target.index(after: $0)...] }
         if path.utf8.starts(with: "/_understudy/".utf8), path != "/_understudy/openapi.json" {
-            return await respondToControl(
-                request, path: path, query: queryStart.map { target[target.index(after: $0)...] }, builder: builder,
-                context: context)
+            return await respondToControl(request, path: path, query: rawQuery, builder: builder, context: context)
         }
         var explanation: String?
         var response: Response
         do {
-            response = try await handle(request, builder: &builder, explanation: &explanation)
+            response = try await handle(
+                request, target: target, path: path, rawQuery: rawQuery, builder: &builder, explanation: &explanation)
         } catch let failure as JiraFailure {
             explanation = failure.explanation
             response = builder.failure(failure)
@@ -164,9 +164,12 @@ struct UnderstudyResponder: HTTPResponder {
         context.logger.log(level: level, "\(request.method.rawValue) \(pathOnly)", metadata: metadata)
     }
 
-    private func handle(_ request: Request, builder: inout ResponseBuilder, explanation: inout String?) async throws
-        -> Response
-    {
+    /// - Parameters:
+    ///   - target: the request target as sent; `path` and `rawQuery` are its two parts.
+    private func handle(
+        _ request: Request, target: Substring, path: Substring, rawQuery: Substring?, builder: inout ResponseBuilder,
+        explanation: inout String?
+    ) async throws -> Response {
         let headerBytes = request.headers.reduce(0) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count + 4 }
         guard headerBytes <= Self.maximumHeaderBytes else {
             throw JiraFailure(
@@ -176,10 +179,6 @@ struct UnderstudyResponder: HTTPResponder {
                     "The request's header section is \(headerBytes) bytes; Understudy accepts at most \(Self.maximumHeaderBytes). An oversized cookie or token is the usual cause."
             )
         }
-        let target = Substring(request.head.path ?? "/")
-        let pathEnd = target.utf8.firstIndex(of: UInt8(ascii: "?")) ?? target.endIndex
-        let path = target[..<pathEnd]
-        let rawQuery = pathEnd == target.endIndex ? nil : target[target.index(after: pathEnd)...]
         let route = Route(path: path)
         builder.neverCache = route.isPropertyResource
         // Until the caller is known to be an app, app-property errors already use their own shape.
