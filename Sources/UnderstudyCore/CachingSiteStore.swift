@@ -68,6 +68,11 @@ public final class CachingSiteStore: SiteStore {
 
     public func isEmpty() async throws -> Bool { try await backing.isEmpty() }
 
+    public func siteIdentity() async throws -> SiteIdentity? { try await backing.siteIdentity() }
+
+    /// OAuth state is not cached: codes and tokens are written more often than they are read twice.
+    public var oauth: any OAuthStore { backing.oauth }
+
     public func user(accountId: String) async throws -> User? {
         let (cached, generation) = lookUp { ($0.usersById[accountId], $0.generation) }
         if let cached { return cached }

@@ -5,10 +5,13 @@ public actor InMemorySiteStore: SiteStore {
     private var appsByKey: [String: ConnectApp] = [:]
     private var userProperties: [String: [String: PropertyValue]] = [:]
     private var appProperties: [String: [String: PropertyValue]] = [:]
+    private var identity: SiteIdentity?
+    /// OAuth apps, consents, codes and tokens (the `OAuthStore` side).
+    var oauthRecords = InMemoryOAuthRecords()
 
     /// The state `saveState()` remembered; dictionaries copy on write, so this costs nothing
     /// until the site changes.
-    private var saved: Site?
+    private var saved: (site: Site, oauth: InMemoryOAuthRecords)?
 
     public init() {}
 
@@ -21,6 +24,10 @@ public actor InMemorySiteStore: SiteStore {
     }
 
     public func app(key: String) -> ConnectApp? { appsByKey[key] }
+
+    public func siteIdentity() -> SiteIdentity? { identity }
+
+    public nonisolated var oauth: any OAuthStore { self }
 
     public func app(clientKey: String) -> ConnectApp? {
         appsByKey.values.first { $0.clientKey == clientKey }
@@ -71,6 +78,19 @@ public actor InMemorySiteStore: SiteStore {
                 throw SiteStoreError.duplicateAccountId(user.accountId)
             }
         }
+        for consent in site.oauthConsents {
+            if oauthRecords.apps[consent.clientId] == nil,
+                !site.oauthApps.contains(where: { $0.clientId == consent.clientId })
+            {
+                throw SiteStoreError.unknownClientId(consent.clientId)
+            }
+            if usersById[consent.accountId] == nil, !site.users.contains(where: { $0.accountId == consent.accountId }) {
+                throw SiteStoreError.unknownAccountId(consent.accountId)
+            }
+        }
+        if let identity = site.identity { self.identity = identity }
+        for app in site.oauthApps { oauthRecords.apps[app.clientId] = app }
+        for consent in site.oauthConsents { oauthRecords.consents[[consent.clientId, consent.accountId]] = consent }
 
         for user in site.users + site.appUsers {
             var merged = user
@@ -92,6 +112,7 @@ public actor InMemorySiteStore: SiteStore {
     public func snapshot() -> Site {
         let users = usersById.values.sorted { Self.byteOrder($0.accountId, $1.accountId) }
         return Site(
+            identity: identity,
             users: users.filter { $0.accountType == .atlassian },
             apps: appsByKey.values.sorted { Self.byteOrder($0.key, $1.key) },
             appUsers: users.filter { $0.accountType == .app },
@@ -104,23 +125,28 @@ public actor InMemorySiteStore: SiteStore {
                 appPropertyKeys(appKey: appKey).map {
                     AppPropertyRecord(appKey: appKey, key: $0, value: appProperties[appKey]![$0]!)
                 }
-            })
+            },
+            oauthApps: oauthApps(), oauthConsents: oauthConsents())
     }
 
     public func replace(with site: Site) throws {
-        let saved = (usersById, accountIdByEmail, appsByKey, userProperties, appProperties)
+        let saved = (usersById, accountIdByEmail, appsByKey, userProperties, appProperties, oauthRecords)
         (usersById, accountIdByEmail, appsByKey, userProperties, appProperties) = ([:], [:], [:], [:], [:])
+        oauthRecords = InMemoryOAuthRecords()
         do {
             try load(site)
         } catch {
-            (usersById, accountIdByEmail, appsByKey, userProperties, appProperties) = saved
+            (usersById, accountIdByEmail, appsByKey, userProperties, appProperties, oauthRecords) = saved
             throw error
         }
     }
 
-    public func saveState() { saved = snapshot() }
+    public func saveState() { saved = (snapshot(), oauthRecords) }
 
-    public func restoreSavedState() throws { try replace(with: saved ?? Site()) }
+    public func restoreSavedState() throws {
+        try replace(with: saved?.site ?? Site())
+        oauthRecords = saved?.oauth ?? InMemoryOAuthRecords()
+    }
 
     private func insert(_ user: User) {
         usersById[user.accountId] = user

@@ -1,17 +1,25 @@
 /// A whole site's data in the shape a site file describes (spec 7): what a seed loads and a
 /// snapshot writes. Tokens are already hashed.
 public struct Site: Sendable, Equatable {
+    /// The cloudId and name; `nil` in a file that does not set them (the stored ones stay).
+    public var identity: SiteIdentity?
     public var users: [User]
     public var apps: [ConnectApp]
     /// App users are users too; they are listed here with their app, not in `users`.
     public var appUsers: [User]
     public var userProperties: [UserPropertyRecord]
     public var appProperties: [AppPropertyRecord]
+    public var oauthApps: [OAuthApp]
+    public var oauthConsents: [OAuthConsent]
 
     public init(
-        users: [User] = [], apps: [ConnectApp] = [], appUsers: [User] = [],
-        userProperties: [UserPropertyRecord] = [], appProperties: [AppPropertyRecord] = []
+        identity: SiteIdentity? = nil, users: [User] = [], apps: [ConnectApp] = [], appUsers: [User] = [],
+        userProperties: [UserPropertyRecord] = [], appProperties: [AppPropertyRecord] = [],
+        oauthApps: [OAuthApp] = [], oauthConsents: [OAuthConsent] = []
     ) {
+        self.identity = identity
+        self.oauthApps = oauthApps
+        self.oauthConsents = oauthConsents
         self.users = users
         self.apps = apps
         self.appUsers = appUsers

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A problem in a site file: which file, where in it (a JSON path such as `$.users[1].groups`), and
 /// what is wrong. Nothing from a file with a problem is loaded.
 public struct SiteFileError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -129,8 +131,11 @@ private struct Reader {
     }
 
     mutating func site(_ root: JSONValue, decoder: SiteFileDecoder) throws(SiteFileError) -> Site {
-        let top = try members(root, at: "$", allowed: ["users", "apps", "userProperties", "appProperties"])
+        let top = try members(
+            root, at: "$",
+            allowed: ["site", "users", "apps", "userProperties", "appProperties", "oauthApps", "oauthConsents"])
         var site = Site()
+        if let identity = top["site"] { site.identity = try self.identity(identity, at: "$.site") }
         var accountIds: Set<String> = []
         var emails: Set<String> = []
 
@@ -197,7 +202,114 @@ private struct Reader {
             let value = try propertyValue(fields["value"], at: "\(path).value")
             site.appProperties.append(AppPropertyRecord(appKey: appKey, key: key, value: value))
         }
+
+        var clientIds: Set<String> = []
+        for (index, element) in try array(top["oauthApps"], at: "$.oauthApps").enumerated() {
+            let path = "$.oauthApps[\(index)]"
+            let app = try oauthApp(element, at: path, decoder: decoder)
+            guard clientIds.insert(app.clientId).inserted else {
+                throw error("\(path).clientId", "duplicate clientId \"\(app.clientId)\"")
+            }
+            site.oauthApps.append(app)
+        }
+
+        var consentIds: Set<[String]> = []
+        for (index, element) in try array(top["oauthConsents"], at: "$.oauthConsents").enumerated() {
+            let path = "$.oauthConsents[\(index)]"
+            let fields = try members(element, at: path, allowed: ["clientId", "accountId", "scopes"])
+            let clientId = try nonEmptyString(fields["clientId"], at: "\(path).clientId")
+            guard clientIds.contains(clientId) else {
+                throw error("\(path).clientId", "no OAuth app in this file has clientId \"\(clientId)\"")
+            }
+            let owner = try accountId(fields["accountId"], at: "\(path).accountId")
+            guard accountIds.contains(owner) else {
+                throw error("\(path).accountId", "no user in this file has accountId \"\(owner)\"")
+            }
+            guard consentIds.insert([clientId, owner]).inserted else {
+                throw error(path, "the consent of \"\(owner)\" to \"\(clientId)\" is given twice")
+            }
+            let scopes = try strings(fields["scopes"], at: "\(path).scopes") ?? []
+            site.oauthConsents.append(OAuthConsent(clientId: clientId, accountId: owner, scopes: scopes))
+        }
         return site
+    }
+
+    func identity(_ value: JSONValue, at path: String) throws(SiteFileError) -> SiteIdentity {
+        let fields = try members(value, at: path, allowed: ["cloudId", "name"])
+        let cloudId = try nonEmptyString(fields["cloudId"], at: "\(path).cloudId")
+        guard SiteIdentity.isCloudId(cloudId) else {
+            throw error(
+                "\(path).cloudId",
+                "\"\(cloudId)\" is not a cloudId (a lowercase UUID such as 0f6b5a5e-4c5d-4e8f-9a1b-2c3d4e5f6a7b)")
+        }
+        let name = try string(fields["name"], at: "\(path).name", required: false) ?? "Understudy"
+        return SiteIdentity(cloudId: cloudId, name: name)
+    }
+
+    func oauthApp(_ value: JSONValue, at path: String, decoder: SiteFileDecoder) throws(SiteFileError) -> OAuthApp {
+        let fields = try members(
+            value, at: path,
+            allowed: ["clientId", "clientSecret", "clientSecretHash", "name", "callbackUrls", "scopes"])
+        let secretHash: String
+        switch (fields["clientSecret"], fields["clientSecretHash"]) {
+        case (let secret?, nil):
+            secretHash = decoder.hashAPIToken(try nonEmptyString(secret, at: "\(path).clientSecret"))
+        case (nil, let hash?): secretHash = try nonEmptyString(hash, at: "\(path).clientSecretHash")
+        case (nil, nil): throw error(path, "clientSecret (or the clientSecretHash of a snapshot) is required")
+        case (_?, _?): throw error(path, "give clientSecret or clientSecretHash, not both")
+        }
+        let callbackUrls = try strings(fields["callbackUrls"], at: "\(path).callbackUrls") ?? []
+        guard !callbackUrls.isEmpty else {
+            throw error("\(path).callbackUrls", "at least one callback URL is required")
+        }
+        for (index, url) in callbackUrls.enumerated() {
+            guard let parsed = URLComponents(string: url), let scheme = parsed.scheme?.lowercased(),
+                scheme == "http" || scheme == "https", parsed.host?.isEmpty == false, parsed.fragment == nil
+            else {
+                throw error(
+                    "\(path).callbackUrls[\(index)]",
+                    "\"\(url)\" is not an absolute http or https URL without a fragment")
+            }
+        }
+        return OAuthApp(
+            clientId: try nonEmptyString(fields["clientId"], at: "\(path).clientId"),
+            name: try nonEmptyString(fields["name"], at: "\(path).name"),
+            clientSecretHash: secretHash, callbackUrls: callbackUrls,
+            scopes: try scopes(fields["scopes"], at: "\(path).scopes"))
+    }
+
+    /// A list of OAuth scopes: non-empty strings without spaces (a scope parameter is space-separated).
+    func scopes(_ value: JSONValue?, at path: String) throws(SiteFileError) -> [String] {
+        let scopes = try strings(value, at: path) ?? []
+        for (index, scope) in scopes.enumerated() where scope.contains(where: \.isWhitespace) {
+            throw error("\(path)[\(index)]", "a scope has no spaces; list each scope as its own string")
+        }
+        return scopes
+    }
+
+    /// `apiTokens` or `apiTokenHashes`: strings (classic tokens) mixed with objects that add scopes.
+    func apiTokens(_ value: JSONValue?, at path: String, field: String, hash: (String) -> String)
+        throws(SiteFileError) -> (classic: [String], scoped: [ScopedAPIToken])
+    {
+        var classic: [String] = []
+        var scoped: [ScopedAPIToken] = []
+        for (index, element) in try array(value, at: path).enumerated() {
+            let elementPath = "\(path)[\(index)]"
+            if case .object = element {
+                let fields = try members(element, at: elementPath, allowed: [field, "scopes"])
+                let secret = try nonEmptyString(fields[field], at: "\(elementPath).\(field)")
+                let scopes = try self.scopes(fields["scopes"], at: "\(elementPath).scopes")
+                guard !scopes.isEmpty else {
+                    throw error(
+                        "\(elementPath).scopes",
+                        "a scoped token needs at least one scope (a classic token is a plain string)")
+                }
+                scoped.append(ScopedAPIToken(hash: hash(secret), scopes: scopes))
+            } else {
+                classic.append(hash(try nonEmptyString(element, at: elementPath)))
+            }
+        }
+        return (classic, scoped)
     }
 
     func user(_ value: JSONValue, at path: String, decoder: SiteFileDecoder) throws(SiteFileError) -> User {
@@ -209,10 +321,10 @@ private struct Reader {
             ])
         let email = try nonEmptyString(fields["emailAddress"], at: "\(path).emailAddress")
         guard email.contains("@") else { throw error("\(path).emailAddress", "\"\(email)\" is not an e-mail address") }
-        var hashes = try strings(fields["apiTokenHashes"], at: "\(path).apiTokenHashes") ?? []
-        for token in try strings(fields["apiTokens"], at: "\(path).apiTokens") ?? [] {
-            hashes.append(decoder.hashAPIToken(token))
-        }
+        let stored = try apiTokens(
+            fields["apiTokenHashes"], at: "\(path).apiTokenHashes", field: "hash", hash: { $0 })
+        let given = try apiTokens(
+            fields["apiTokens"], at: "\(path).apiTokens", field: "token", hash: decoder.hashAPIToken)
         var legacy: [String: String] = [:]
         if let legacyValue = fields["legacyProperties"] {
             let legacyPath = "\(path).legacyProperties"
@@ -238,7 +350,8 @@ private struct Reader {
             timeZone: try string(fields["timeZone"], at: "\(path).timeZone", required: false) ?? "UTC",
             locale: try string(fields["locale"], at: "\(path).locale", required: false) ?? "en_US",
             groups: try strings(fields["groups"], at: "\(path).groups") ?? [],
-            apiTokenHashes: hashes,
+            apiTokenHashes: stored.classic + given.classic,
+            scopedAPITokens: stored.scoped + given.scoped,
             legacyProperties: legacy
         )
     }

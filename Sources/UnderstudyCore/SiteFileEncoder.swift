@@ -4,28 +4,60 @@
 public enum SiteFileEncoder {
     public static func encode(_ site: Site) -> JSONValue {
         let appUsers = Dictionary(site.appUsers.map { ($0.accountId, $0) }, uniquingKeysWith: { first, _ in first })
-        return .object([
-            JSONMember("users", .array(site.users.map(user))),
-            JSONMember("apps", .array(site.apps.map { app($0, user: appUsers[$0.accountId]) })),
-            JSONMember(
-                "userProperties",
-                .array(
-                    site.userProperties.map {
-                        .object([
-                            JSONMember("accountId", .string($0.accountId)), JSONMember("key", .string($0.key)),
-                            JSONMember("value", value($0.value)),
-                        ])
-                    })),
-            JSONMember(
-                "appProperties",
-                .array(
-                    site.appProperties.map {
-                        .object([
-                            JSONMember("appKey", .string($0.appKey)), JSONMember("key", .string($0.key)),
-                            JSONMember("value", value($0.value)),
-                        ])
-                    })),
-        ])
+        var members: [JSONMember] = []
+        if let identity = site.identity {
+            members.append(
+                JSONMember(
+                    "site",
+                    .object([
+                        JSONMember("cloudId", .string(identity.cloudId)), JSONMember("name", .string(identity.name)),
+                    ])
+                ))
+        }
+        return .object(
+            members + [
+                JSONMember("users", .array(site.users.map(user))),
+                JSONMember("apps", .array(site.apps.map { app($0, user: appUsers[$0.accountId]) })),
+                JSONMember(
+                    "userProperties",
+                    .array(
+                        site.userProperties.map {
+                            .object([
+                                JSONMember("accountId", .string($0.accountId)), JSONMember("key", .string($0.key)),
+                                JSONMember("value", value($0.value)),
+                            ])
+                        })),
+                JSONMember(
+                    "appProperties",
+                    .array(
+                        site.appProperties.map {
+                            .object([
+                                JSONMember("appKey", .string($0.appKey)), JSONMember("key", .string($0.key)),
+                                JSONMember("value", value($0.value)),
+                            ])
+                        })),
+                JSONMember(
+                    "oauthApps",
+                    .array(
+                        site.oauthApps.map {
+                            .object([
+                                JSONMember("clientId", .string($0.clientId)), JSONMember("name", .string($0.name)),
+                                JSONMember("clientSecretHash", .string($0.clientSecretHash)),
+                                JSONMember("callbackUrls", strings($0.callbackUrls)),
+                                JSONMember("scopes", strings($0.scopes)),
+                            ])
+                        })),
+                JSONMember(
+                    "oauthConsents",
+                    .array(
+                        site.oauthConsents.map {
+                            .object([
+                                JSONMember("clientId", .string($0.clientId)),
+                                JSONMember("accountId", .string($0.accountId)),
+                                JSONMember("scopes", strings($0.scopes)),
+                            ])
+                        })),
+            ])
     }
 
     private static func user(_ user: User) -> JSONValue {
@@ -36,7 +68,12 @@ public enum SiteFileEncoder {
         if user.timeZone != "UTC" { members.append(JSONMember("timeZone", .string(user.timeZone))) }
         if user.locale != "en_US" { members.append(JSONMember("locale", .string(user.locale))) }
         members.append(JSONMember("groups", strings(user.groups)))
-        if !user.apiTokenHashes.isEmpty { members.append(JSONMember("apiTokenHashes", strings(user.apiTokenHashes))) }
+        let scoped = user.scopedAPITokens.map {
+            JSONValue.object([JSONMember("hash", .string($0.hash)), JSONMember("scopes", strings($0.scopes))])
+        }
+        if !user.apiTokenHashes.isEmpty || !scoped.isEmpty {
+            members.append(JSONMember("apiTokenHashes", .array(user.apiTokenHashes.map(JSONValue.string) + scoped)))
+        }
         if !user.legacyProperties.isEmpty {
             members.append(
                 JSONMember(

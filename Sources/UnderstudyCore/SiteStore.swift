@@ -17,7 +17,10 @@ public protocol SiteStore: Sendable {
     func addUser(_ user: User) async throws
     /// Adds an API-token hash to the user with this e-mail; throws `.unknownEmailAddress`.
     func addAPITokenHash(_ hash: String, emailAddress: String) async throws -> User
-    /// Upserts a whole site file in one transaction (by accountId, app key and property key).
+    /// The site's cloudId and name, `nil` until a site with an identity is loaded.
+    func siteIdentity() async throws -> SiteIdentity?
+    /// Upserts a whole site file in one transaction (by accountId, app key, property key, clientId;
+    /// the identity when the file has one).
     func load(_ site: Site) async throws
     /// The whole site as it is now, sorted by accountId, app key and property key (tokens as hashes).
     func snapshot() async throws -> Site
@@ -50,6 +53,10 @@ public protocol SiteStore: Sendable {
     /// process can (memory). Caches use it to notice a `seed` run while the server serves.
     func changeCounter() async throws -> Int?
 
+    /// The OAuth side of the same database (spec 9): apps, consents, codes and tokens, carried by
+    /// `snapshot()`, `replace(with:)` and the saved state like everything else.
+    var oauth: any OAuthStore { get }
+
     /// Releases the store's resources (closes the database cleanly).
     func close() async throws
 }
@@ -62,6 +69,8 @@ public enum SiteStoreError: Error, Sendable, Equatable, CustomStringConvertible 
     case unknownEmailAddress(String)
     case unknownAccountId(String)
     case unknownAppKey(String)
+    case duplicateClientId(String)
+    case unknownClientId(String)
     /// The database cannot be reached or did not answer in time; the operation may be retried.
     case unavailable(String)
 
@@ -73,6 +82,8 @@ public enum SiteStoreError: Error, Sendable, Equatable, CustomStringConvertible 
         case .unknownEmailAddress(let email): "no user has the e-mail address \"\(email)\""
         case .unknownAccountId(let id): "no user has accountId \"\(id)\""
         case .unknownAppKey(let key): "no app has key \"\(key)\""
+        case .duplicateClientId(let id): "an OAuth app with clientId \"\(id)\" already exists"
+        case .unknownClientId(let id): "no OAuth app has clientId \"\(id)\""
         case .unavailable(let reason): "the database is unavailable: \(reason)"
         }
     }

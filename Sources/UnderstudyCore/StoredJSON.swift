@@ -28,4 +28,29 @@ public enum StoredJSON {
         }
         return properties
     }
+
+    /// `[{"hash":"…","scopes":["…"]},…]` for a user's scoped API tokens.
+    public static func text(of scopedTokens: [ScopedAPIToken]) -> String {
+        JSONValue.array(
+            scopedTokens.map {
+                .object([
+                    JSONMember("hash", .string($0.hash)),
+                    JSONMember("scopes", .array($0.scopes.map(JSONValue.string))),
+                ])
+            }
+        ).jsonText
+    }
+
+    /// The scoped API tokens of a stored JSON array; malformed entries read as none.
+    public static func scopedAPITokens(_ text: String?) -> [ScopedAPIToken] {
+        guard case .array(let elements)? = try? JSONParser.parse(text ?? "[]") else { return [] }
+        return elements.compactMap { element in
+            guard case .object(let members) = element,
+                case .string(let hash)? = members.first(where: { $0.name == "hash" })?.value,
+                case .array(let scopes)? = members.first(where: { $0.name == "scopes" })?.value
+            else { return nil }
+            return ScopedAPIToken(
+                hash: hash, scopes: scopes.compactMap { if case .string(let text) = $0 { text } else { nil } })
+        }
+    }
 }

@@ -24,6 +24,7 @@ public struct User: Sendable, Hashable {
         var groups: [String]
         var permissions: GlobalPermissions
         var apiTokenHashes: [String]
+        var scopedAPITokens: [ScopedAPIToken]
         var legacyProperties: [String: String]
     }
 
@@ -86,6 +87,11 @@ public struct User: Sendable, Hashable {
         get { fields.apiTokenHashes }
         set { fields.apiTokenHashes = newValue }
     }
+    /// The user's scoped API tokens (spec 10): accepted only through the API gateway, with their scopes.
+    public var scopedAPITokens: [ScopedAPIToken] {
+        get { fields.scopedAPITokens }
+        set { fields.scopedAPITokens = newValue }
+    }
     /// The admin-UI ("Edit Jira properties") string properties: a store of their own that no REST
     /// endpoint returns.
     public var legacyProperties: [String: String] {
@@ -103,6 +109,7 @@ public struct User: Sendable, Hashable {
         locale: String = "en_US",
         groups: [String] = [],
         apiTokenHashes: [String] = [],
+        scopedAPITokens: [ScopedAPIToken] = [],
         legacyProperties: [String: String] = [:]
     ) {
         box = Box(
@@ -110,7 +117,7 @@ public struct User: Sendable, Hashable {
                 accountId: accountId, accountType: accountType, emailAddress: emailAddress,
                 displayName: displayName, active: active, timeZone: timeZone, locale: locale, groups: groups,
                 permissions: GlobalPermissions(groups: groups), apiTokenHashes: apiTokenHashes,
-                legacyProperties: legacyProperties))
+                scopedAPITokens: scopedAPITokens, legacyProperties: legacyProperties))
     }
 
     public static func == (lhs: User, rhs: User) -> Bool {
@@ -131,6 +138,22 @@ extension User {
         for hash in apiTokenHashes where !merged.apiTokenHashes.contains(hash) {
             merged.apiTokenHashes.append(hash)
         }
+        merged.scopedAPITokens = previous.scopedAPITokens
+        for token in scopedAPITokens where !merged.scopedAPITokens.contains(where: { $0.hash == token.hash }) {
+            merged.scopedAPITokens.append(token)
+        }
         return merged
+    }
+}
+
+/// An API token that carries scopes (spec 10), kept as its hash like every token.
+public struct ScopedAPIToken: Sendable, Hashable {
+    public var hash: String
+    /// The scopes chosen when the token was created, in that order.
+    public var scopes: [String]
+
+    public init(hash: String, scopes: [String]) {
+        self.hash = hash
+        self.scopes = scopes
     }
 }

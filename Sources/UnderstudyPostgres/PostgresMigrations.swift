@@ -51,6 +51,80 @@ enum PostgresMigrations {
                 PRIMARY KEY (app_key, property_key)
             )
             """,
-        ]
+        ],
+        // 2: the site's identity, scoped API tokens, OAuth 2.0 apps, consents, codes and token families.
+        // Times are milliseconds since 1970, as in the SQLite schema.
+        [
+            """
+            ALTER TABLE users ADD COLUMN scoped_api_tokens_json TEXT NOT NULL DEFAULT '[]'
+                CHECK ((scoped_api_tokens_json::jsonb) IS NOT NULL)
+            """,
+            """
+            CREATE TABLE site_identity (
+                singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                cloud_id TEXT NOT NULL,
+                name TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE oauth_apps (
+                client_id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                client_secret_hash TEXT NOT NULL,
+                callback_urls_json TEXT NOT NULL CHECK ((callback_urls_json::jsonb) IS NOT NULL),
+                scopes_json TEXT NOT NULL CHECK ((scopes_json::jsonb) IS NOT NULL)
+            )
+            """,
+            """
+            CREATE TABLE oauth_consents (
+                client_id TEXT NOT NULL REFERENCES oauth_apps (client_id) ON DELETE CASCADE,
+                account_id TEXT NOT NULL REFERENCES users (account_id) ON DELETE CASCADE,
+                scopes_json TEXT NOT NULL CHECK ((scopes_json::jsonb) IS NOT NULL),
+                PRIMARY KEY (client_id, account_id)
+            )
+            """,
+            """
+            CREATE TABLE oauth_codes (
+                code_hash TEXT PRIMARY KEY,
+                client_id TEXT NOT NULL,
+                account_id TEXT NOT NULL,
+                redirect_uri TEXT NOT NULL,
+                scopes_json TEXT NOT NULL CHECK ((scopes_json::jsonb) IS NOT NULL),
+                expires_at BIGINT NOT NULL,
+                used BOOLEAN NOT NULL,
+                FOREIGN KEY (client_id, account_id) REFERENCES oauth_consents (client_id, account_id) ON DELETE CASCADE
+            )
+            """,
+            """
+            CREATE TABLE oauth_token_families (
+                family_id TEXT PRIMARY KEY,
+                client_id TEXT NOT NULL,
+                account_id TEXT NOT NULL,
+                scopes_json TEXT NOT NULL CHECK ((scopes_json::jsonb) IS NOT NULL),
+                started_at BIGINT NOT NULL,
+                last_refreshed_at BIGINT NOT NULL,
+                revoked_at BIGINT,
+                FOREIGN KEY (client_id, account_id) REFERENCES oauth_consents (client_id, account_id) ON DELETE CASCADE
+            )
+            """,
+            """
+            CREATE TABLE oauth_refresh_tokens (
+                token_hash TEXT PRIMARY KEY,
+                family_id TEXT NOT NULL REFERENCES oauth_token_families (family_id) ON DELETE CASCADE,
+                first_used_at BIGINT
+            )
+            """,
+            """
+            CREATE TABLE oauth_access_tokens (
+                token_hash TEXT PRIMARY KEY,
+                family_id TEXT NOT NULL REFERENCES oauth_token_families (family_id) ON DELETE CASCADE,
+                expires_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX oauth_codes_consent ON oauth_codes (client_id, account_id)",
+            "CREATE INDEX oauth_token_families_consent ON oauth_token_families (client_id, account_id)",
+            "CREATE INDEX oauth_refresh_tokens_family ON oauth_refresh_tokens (family_id)",
+            "CREATE INDEX oauth_access_tokens_family ON oauth_access_tokens (family_id)",
+        ],
     ]
 }

@@ -47,6 +47,28 @@ struct PostgresSiteLoader {
                 owners: batch.map(\.appKey), keys: batch.map(\.key), values: batch.map(\.value.jsonText),
                 on: connection, logger: logger)
         }
+        try await loadOAuth(site)
+    }
+
+    /// The identity, OAuth apps and consents of a site file, after its users.
+    private func loadOAuth(_ site: Site) async throws {
+        if let identity = site.identity {
+            try await connection.query(
+                """
+                INSERT INTO site_identity (singleton, cloud_id, name) VALUES (1, \(identity.cloudId), \(identity.name))
+                ON CONFLICT (singleton) DO UPDATE SET cloud_id = excluded.cloud_id, name = excluded.name
+                """, logger: logger)
+        }
+        for app in site.oauthApps { try await PostgresSiteStore.upsert(app, on: connection, logger: logger) }
+        for consent in site.oauthConsents {
+            guard try await exists("SELECT 1 FROM oauth_apps WHERE client_id = \(consent.clientId)") else {
+                throw SiteStoreError.unknownClientId(consent.clientId)
+            }
+            guard try await exists("SELECT 1 FROM users WHERE account_id = \(consent.accountId)") else {
+                throw SiteStoreError.unknownAccountId(consent.accountId)
+            }
+            try await PostgresSiteStore.upsert(consent, on: connection, logger: logger)
+        }
     }
 
     static let batchSize = 1000

@@ -97,7 +97,7 @@ public final class PostgresSiteStore: SiteStore {
     }
 
     /// Runs one operation against the pool with the deadline, translating database failures.
-    private func run<Value: Sendable>(
+    func run<Value: Sendable>(
         timeout: Duration = operationTimeout,
         _ operation: @escaping @Sendable (PostgresClient, Logger) async throws -> Value
     ) async throws -> Value {
@@ -157,7 +157,7 @@ public final class PostgresSiteStore: SiteStore {
         }
     }
 
-    private static func sqlState(of error: any Error) -> (state: String, constraint: String?)? {
+    static func sqlState(of error: any Error) -> (state: String, constraint: String?)? {
         guard let error = error as? PSQLError, error.code == .server, let state = error.serverInfo?[.sqlState] else {
             return nil
         }
@@ -167,10 +167,10 @@ public final class PostgresSiteStore: SiteStore {
     // MARK: Users and apps
 
     private static let userColumns =
-        "account_id, account_type, email_address, display_name, active, time_zone, locale, groups_json, api_token_hashes_json, legacy_properties_json"
+        "account_id, account_type, email_address, display_name, active, time_zone, locale, groups_json, api_token_hashes_json, legacy_properties_json, scoped_api_tokens_json"
     private static let appColumns = "app_key, name, client_key, shared_secret, scopes_json, account_id"
 
-    private typealias UserRow = (String, String, String?, String, Bool, String, String, String, String, String)
+    private typealias UserRow = (String, String, String?, String, Bool, String, String, String, String, String, String)
 
     private static func users(_ rows: PostgresRowSequence) async throws -> [User] {
         var users: [User] = []
@@ -180,6 +180,7 @@ public final class PostgresSiteStore: SiteStore {
                     accountId: row.0, accountType: AccountType(rawValue: row.1) ?? .atlassian, emailAddress: row.2,
                     displayName: row.3, active: row.4, timeZone: row.5, locale: row.6,
                     groups: StoredJSON.strings(row.7), apiTokenHashes: StoredJSON.strings(row.8),
+                    scopedAPITokens: StoredJSON.scopedAPITokens(row.10),
                     legacyProperties: StoredJSON.legacyProperties(row.9)))
         }
         return users
@@ -228,6 +229,12 @@ public final class PostgresSiteStore: SiteStore {
             try await Self.apps(
                 client.query("SELECT \(unescaped: Self.appColumns) FROM apps WHERE app_key = \(key)", logger: logger)
             ).first
+        }
+    }
+
+    public func siteIdentity() async throws -> SiteIdentity? {
+        try await run { client, logger in
+            try await client.withConnection { try await Self.identity(on: $0, logger: logger) }
         }
     }
 
@@ -289,7 +296,8 @@ public final class PostgresSiteStore: SiteStore {
     public func replace(with site: Site) async throws {
         try await run(timeout: Self.bulkTimeout) { client, logger in
             try await client.withTransaction(logger: logger) { connection in
-                for table in ["app_properties", "user_properties", "apps", "users"] {
+                // Consents, codes and tokens go with their users and OAuth apps (ON DELETE CASCADE).
+                for table in ["app_properties", "user_properties", "apps", "oauth_apps", "users"] {
                     try await connection.query("DELETE FROM \(unescaped: table)", logger: logger)
                 }
                 try await PostgresSiteLoader(connection: connection, logger: logger).load(site)
@@ -336,9 +344,12 @@ public final class PostgresSiteStore: SiteStore {
                         AppPropertyRecord(appKey: owner, key: key, value: PropertyValue(storedJSONText: value)))
                 }
                 return Site(
+                    identity: try await Self.identity(on: connection, logger: logger),
                     users: users.filter { $0.accountType == .atlassian }, apps: apps,
                     appUsers: users.filter { $0.accountType == .app }, userProperties: userProperties,
-                    appProperties: appProperties)
+                    appProperties: appProperties,
+                    oauthApps: try await Self.oauthApps(connection.query(Self.allOAuthApps, logger: logger)),
+                    oauthConsents: try await Self.oauthConsents(connection.query(Self.allConsents, logger: logger)))
             }
         }
     }
@@ -351,7 +362,7 @@ public final class PostgresSiteStore: SiteStore {
             INSERT INTO users (\(unescaped: userColumns)) VALUES (\(user.accountId), \(user.accountType.rawValue),
                 \(user.emailAddress), \(user.displayName), \(user.active), \(user.timeZone), \(user.locale),
                 \(StoredJSON.text(of: user.groups)), \(StoredJSON.text(of: user.apiTokenHashes)),
-                \(StoredJSON.text(of: user.legacyProperties)))
+                \(StoredJSON.text(of: user.legacyProperties)), \(StoredJSON.text(of: user.scopedAPITokens)))
             \(unescaped: replacing ? replaceUser : "")
             """, logger: logger)
     }
@@ -361,7 +372,8 @@ public final class PostgresSiteStore: SiteStore {
                 email_address = excluded.email_address, display_name = excluded.display_name,
                 active = excluded.active, time_zone = excluded.time_zone, locale = excluded.locale,
                 groups_json = excluded.groups_json, api_token_hashes_json = excluded.api_token_hashes_json,
-                legacy_properties_json = excluded.legacy_properties_json
+                legacy_properties_json = excluded.legacy_properties_json,
+                scoped_api_tokens_json = excluded.scoped_api_tokens_json
         """
 
     static func upsert(_ app: ConnectApp, on connection: PostgresConnection, logger: Logger) async throws {

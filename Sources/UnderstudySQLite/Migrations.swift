@@ -46,6 +46,79 @@ enum Migrations {
                 PRIMARY KEY (app_key, property_key)
             ) WITHOUT ROWID
             """,
-        ]
+        ],
+        // 2: the site's identity, scoped API tokens, OAuth 2.0 apps, consents, codes and token families.
+        [
+            """
+            ALTER TABLE users ADD COLUMN scoped_api_tokens_json TEXT NOT NULL DEFAULT '[]'
+                CHECK (json_valid(scoped_api_tokens_json))
+            """,
+            """
+            CREATE TABLE site_identity (
+                singleton INTEGER PRIMARY KEY NOT NULL CHECK (singleton = 1),
+                cloud_id TEXT NOT NULL,
+                name TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE oauth_apps (
+                client_id TEXT PRIMARY KEY NOT NULL,
+                name TEXT NOT NULL,
+                client_secret_hash TEXT NOT NULL,
+                callback_urls_json TEXT NOT NULL CHECK (json_valid(callback_urls_json)),
+                scopes_json TEXT NOT NULL CHECK (json_valid(scopes_json))
+            ) WITHOUT ROWID
+            """,
+            """
+            CREATE TABLE oauth_consents (
+                client_id TEXT NOT NULL REFERENCES oauth_apps (client_id) ON DELETE CASCADE,
+                account_id TEXT NOT NULL REFERENCES users (account_id) ON DELETE CASCADE,
+                scopes_json TEXT NOT NULL CHECK (json_valid(scopes_json)),
+                PRIMARY KEY (client_id, account_id)
+            ) WITHOUT ROWID
+            """,
+            """
+            CREATE TABLE oauth_codes (
+                code_hash TEXT PRIMARY KEY NOT NULL,
+                client_id TEXT NOT NULL,
+                account_id TEXT NOT NULL,
+                redirect_uri TEXT NOT NULL,
+                scopes_json TEXT NOT NULL CHECK (json_valid(scopes_json)),
+                expires_at INTEGER NOT NULL,
+                used INTEGER NOT NULL CHECK (used IN (0, 1)),
+                FOREIGN KEY (client_id, account_id) REFERENCES oauth_consents (client_id, account_id) ON DELETE CASCADE
+            ) WITHOUT ROWID
+            """,
+            """
+            CREATE TABLE oauth_token_families (
+                family_id TEXT PRIMARY KEY NOT NULL,
+                client_id TEXT NOT NULL,
+                account_id TEXT NOT NULL,
+                scopes_json TEXT NOT NULL CHECK (json_valid(scopes_json)),
+                started_at INTEGER NOT NULL,
+                last_refreshed_at INTEGER NOT NULL,
+                revoked_at INTEGER,
+                FOREIGN KEY (client_id, account_id) REFERENCES oauth_consents (client_id, account_id) ON DELETE CASCADE
+            ) WITHOUT ROWID
+            """,
+            """
+            CREATE TABLE oauth_refresh_tokens (
+                token_hash TEXT PRIMARY KEY NOT NULL,
+                family_id TEXT NOT NULL REFERENCES oauth_token_families (family_id) ON DELETE CASCADE,
+                first_used_at INTEGER
+            ) WITHOUT ROWID
+            """,
+            """
+            CREATE TABLE oauth_access_tokens (
+                token_hash TEXT PRIMARY KEY NOT NULL,
+                family_id TEXT NOT NULL REFERENCES oauth_token_families (family_id) ON DELETE CASCADE,
+                expires_at INTEGER NOT NULL
+            ) WITHOUT ROWID
+            """,
+            "CREATE INDEX oauth_codes_consent ON oauth_codes (client_id, account_id)",
+            "CREATE INDEX oauth_token_families_consent ON oauth_token_families (client_id, account_id)",
+            "CREATE INDEX oauth_refresh_tokens_family ON oauth_refresh_tokens (family_id)",
+            "CREATE INDEX oauth_access_tokens_family ON oauth_access_tokens (family_id)",
+        ],
     ]
 }

@@ -3,7 +3,7 @@ import UnderstudyCore
 /// The SQL for users and apps, and the conversion between their rows and the domain types.
 enum Rows {
     private static let userColumns =
-        "account_id, account_type, email_address, display_name, active, time_zone, locale, groups_json, api_token_hashes_json, legacy_properties_json"
+        "account_id, account_type, email_address, display_name, active, time_zone, locale, groups_json, api_token_hashes_json, legacy_properties_json, scoped_api_tokens_json"
     static let userByAccountId = "SELECT \(userColumns) FROM users WHERE account_id = ?"
     static let userByEmail = "SELECT \(userColumns) FROM users WHERE email_address = ?"
     static let allUsers = "SELECT \(userColumns) FROM users ORDER BY account_id"
@@ -24,6 +24,7 @@ enum Rows {
             locale: row[6].text ?? "en_US",
             groups: StoredJSON.strings(row[7].text),
             apiTokenHashes: StoredJSON.strings(row[8].text),
+            scopedAPITokens: StoredJSON.scopedAPITokens(row[10].text),
             legacyProperties: StoredJSON.legacyProperties(row[9].text))
     }
 
@@ -38,18 +39,19 @@ enum Rows {
     static func upsert(_ user: User, on connection: RawConnection) throws {
         try connection.query(
             """
-            INSERT INTO users (\(userColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO users (\(userColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (account_id) DO UPDATE SET account_type = excluded.account_type,
                 email_address = excluded.email_address, display_name = excluded.display_name,
                 active = excluded.active, time_zone = excluded.time_zone, locale = excluded.locale,
                 groups_json = excluded.groups_json, api_token_hashes_json = excluded.api_token_hashes_json,
-                legacy_properties_json = excluded.legacy_properties_json
+                legacy_properties_json = excluded.legacy_properties_json,
+                scoped_api_tokens_json = excluded.scoped_api_tokens_json
             """,
             [
                 .text(user.accountId), .text(user.accountType.rawValue), user.emailAddress.map { .text($0) } ?? .null,
                 .text(user.displayName), .integer(user.active ? 1 : 0), .text(user.timeZone), .text(user.locale),
                 .text(StoredJSON.text(of: user.groups)), .text(StoredJSON.text(of: user.apiTokenHashes)),
-                .text(StoredJSON.text(of: user.legacyProperties)),
+                .text(StoredJSON.text(of: user.legacyProperties)), .text(StoredJSON.text(of: user.scopedAPITokens)),
             ])
     }
 

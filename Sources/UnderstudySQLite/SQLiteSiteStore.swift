@@ -14,8 +14,8 @@ import UnderstudyCore
 /// skipping the hop to a thread pool per statement took PUT from 0.11 to 0.37 of the ceiling
 /// (BENCHMARKS.md).
 public final class SQLiteSiteStore: SiteStore {
-    private let writer: SQLiteWriter
-    private let readers: ReaderPool
+    let writer: SQLiteWriter
+    let readers: ReaderPool
     public let path: String
 
     /// Why a database cannot be opened, in one line for the command line.
@@ -113,6 +113,10 @@ public final class SQLiteSiteStore: SiteStore {
         try read(Rows.appByClientKey, [.text(clientKey)]).first.map(Rows.app)
     }
 
+    public func siteIdentity() async throws -> SiteIdentity? {
+        try read(OAuthRows.identity, []).first.map { SiteIdentity(cloudId: $0[0].text ?? "", name: $0[1].text ?? "") }
+    }
+
     public func addUser(_ user: User) async throws {
         try await writer.write { connection in
             if try !connection.query(Rows.userByAccountId, [.text(user.accountId)]).isEmpty {
@@ -142,17 +146,22 @@ public final class SQLiteSiteStore: SiteStore {
 
     public func replace(with site: Site) async throws {
         try await writer.write { connection in
-            for table in ["app_properties", "user_properties", "apps", "users"] {
+            // Consents, codes and tokens go with their users and OAuth apps (ON DELETE CASCADE).
+            for table in ["app_properties", "user_properties", "apps", "oauth_apps", "users"] {
                 try connection.execute("DELETE FROM \(table)")
             }
             try Self.load(site, on: connection)
         }
     }
 
-    private static let tables = ["users", "apps", "user_properties", "app_properties"]
+    /// Every table of the site, parents before children.
+    private static let tables = [
+        "site_identity", "users", "apps", "user_properties", "app_properties", "oauth_apps", "oauth_consents",
+        "oauth_codes", "oauth_token_families", "oauth_refresh_tokens", "oauth_access_tokens",
+    ]
 
     /// Copies every table into a temporary table of the writer's connection: nothing in the file,
-    /// no site in process memory, and a restore is four `INSERT … SELECT`s.
+    /// no site in process memory, and a restore is one `INSERT … SELECT` per table.
     public func saveState() async throws {
         try await writer.write { connection in
             for table in Self.tables {
@@ -181,6 +190,9 @@ public final class SQLiteSiteStore: SiteStore {
         try await writer.write { connection in
             let users = try connection.query(Rows.allUsers).map(Rows.user)
             return Site(
+                identity: try connection.query(OAuthRows.identity).first.map {
+                    SiteIdentity(cloudId: $0[0].text ?? "", name: $0[1].text ?? "")
+                },
                 users: users.filter { $0.accountType == .atlassian },
                 apps: try connection.query(Rows.allApps).map(Rows.app),
                 appUsers: users.filter { $0.accountType == .app },
@@ -193,7 +205,9 @@ public final class SQLiteSiteStore: SiteStore {
                     AppPropertyRecord(
                         appKey: $0[0].text ?? "", key: $0[1].text ?? "",
                         value: PropertyValue(storedJSONText: $0[2].text ?? "null"))
-                })
+                },
+                oauthApps: try connection.query(OAuthRows.allApps).map(OAuthRows.app),
+                oauthConsents: try connection.query(OAuthRows.allConsents).map(OAuthRows.consent))
         }
     }
 
@@ -234,6 +248,17 @@ public final class SQLiteSiteStore: SiteStore {
         for property in site.appProperties {
             _ = try PropertyTable.app.upsert(
                 owner: property.appKey, key: property.key, value: property.value, on: connection)
+        }
+        if let identity = site.identity { try OAuthRows.upsert(identity, on: connection) }
+        for app in site.oauthApps { try OAuthRows.upsert(app, on: connection) }
+        for consent in site.oauthConsents {
+            guard try !connection.query(OAuthRows.appByClientId, [.text(consent.clientId)]).isEmpty else {
+                throw SiteStoreError.unknownClientId(consent.clientId)
+            }
+            guard try !connection.query(Rows.userByAccountId, [.text(consent.accountId)]).isEmpty else {
+                throw SiteStoreError.unknownAccountId(consent.accountId)
+            }
+            try OAuthRows.upsert(consent, on: connection)
         }
     }
 

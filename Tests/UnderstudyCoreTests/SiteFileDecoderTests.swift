@@ -45,7 +45,10 @@ struct SiteFileDecoderTests {
     @Test(
         "Mistakes are named with file, JSON path and problem",
         arguments: [
-            ("{\"user\": []}", "$", "unknown field \"user\" (allowed: users, apps, userProperties, appProperties)"),
+            (
+                "{\"user\": []}", "$",
+                "unknown field \"user\" (allowed: site, users, apps, userProperties, appProperties, oauthApps, oauthConsents)"
+            ),
             ("[]", "$", "expected an object, found an array"),
             (
                 "{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\", \"admin\": true}]}",

@@ -74,6 +74,12 @@ final class SwitchableStore: SiteStore {
         try available()
         return try await backing.app(clientKey: clientKey)
     }
+    func siteIdentity() async throws -> SiteIdentity? {
+        try available()
+        return try await backing.siteIdentity()
+    }
+    /// The OAuth side is not switched off: the outage tests are about the Jira resources.
+    var oauth: any OAuthStore { backing.oauth }
     func addUser(_ user: User) async throws {
         try available()
         try await backing.addUser(user)

@@ -1,0 +1,32 @@
+/// Who a request acts as once its credentials are checked: the account whose Jira permissions
+/// apply (spec 2.3) and the credential that brought it, which may limit it further with scopes.
+/// Every entry point (site URL, gateway, and later the Forge egress) produces one of these, and the
+/// resources behind them see only this.
+public struct Principal: Sendable {
+    /// The kind of credential, with what the request journal and the gates need of it.
+    public enum Credential: Sendable, Equatable {
+        /// Basic e-mail and a classic API token: the person, without scopes.
+        case apiToken
+        /// Basic e-mail and a scoped API token (gateway only).
+        case scopedAPIToken
+        /// A Connect app's JWT: its app user, with its Connect scopes.
+        case connectApp(appKey: String)
+        /// An OAuth 2.0 access token granted to `clientId` by the user.
+        case oauth(clientId: String)
+    }
+
+    /// The account whose permissions apply.
+    public let user: User
+    public let credential: Credential
+    /// The scopes the credential holds, checked by the gateway (empty for site-URL credentials,
+    /// which are not scope-checked there).
+    public let scopes: Set<String>
+
+    public init(user: User, credential: Credential, scopes: Set<String> = []) {
+        self.user = user
+        self.credential = credential
+        self.scopes = scopes
+    }
+
+    public var accountId: String { user.accountId }
+}
