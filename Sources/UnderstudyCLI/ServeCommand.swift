@@ -91,6 +91,7 @@ struct ServeCommand: AsyncParsableCommand {
                     try await store.load(SiteSetup.demoSite())
                     printDemoCredentials()
                 }
+                let identity = try await SiteSetup.ensureIdentity(of: store)
                 var configuration = ServerConfiguration(
                     host: host, port: port, baseURL: baseURL, explain: !noExplain)
                 configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
@@ -107,6 +108,7 @@ struct ServeCommand: AsyncParsableCommand {
                         let hostInURL = host.contains(":") ? "[\(host)]" : host
                         say("Understudy is listening on http://\(hostInURL):\(boundPort)")
                         if baseURL != nil { say("Links (self) use the base URL \(base)") }
+                        say("Site cloudId \(identity.cloudId); the API gateway is \(base)/ex/jira/\(identity.cloudId)")
                         if controlToken == nil {
                             say("Control API token: \(token)  (console: \(base)/_understudy/console)")
                         }
@@ -132,6 +134,12 @@ struct ServeCommand: AsyncParsableCommand {
         say(
             "  Connect app \(DemoSite.app.key): clientKey \(DemoSite.app.clientKey), sharedSecret \(DemoSite.app.sharedSecret)"
         )
+        let oauth = DemoSite.oauthApp
+        say(
+            "  OAuth 2.0 app: client_id \(oauth.clientId), client_secret \(oauth.clientSecret), callback \(oauth.callbackUrl), scopes \(oauth.scopes)"
+        )
+        let scoped = DemoSite.scopedToken
+        say("  Scoped API token (gateway only): \(scoped.emailAddress)  \(scoped.token)  (\(scoped.scopes))")
     }
 }
 

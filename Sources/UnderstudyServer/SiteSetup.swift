@@ -70,6 +70,15 @@ public enum SiteSetup {
         }
     }
 
+    /// The site's identity, generated and stored if the store has none yet: a new database keeps
+    /// the cloudId it was given first.
+    public static func ensureIdentity(of store: any SiteStore) async throws -> SiteIdentity {
+        if let identity = try await store.siteIdentity() { return identity }
+        let generated = SiteIdentity.generated()
+        try await store.load(Site(identity: generated))
+        return generated
+    }
+
     /// The built-in demo site, loaded when `serve` starts on an empty database without `--seed`.
     public static func demoSite() -> Site {
         // The demo file is part of the program; a failure here is a programming error.
@@ -102,11 +111,25 @@ public enum DemoSite {
         key: "com.example.tour", clientKey: "jira:0b0c6e1e-tour", sharedSecret: "tour-shared-secret-0123456789abcdef"
     )
 
+    /// The demo site's fixed cloudId, so the gateway URLs in the README work as printed.
+    public static let cloudId = "1e7c4bd6-5f0a-4c3e-9d2b-7a8f6e5d4c3b"
+
+    /// The demo OAuth 2.0 app and Ada's scoped API token, printed at start.
+    public static let oauthApp = (
+        clientId: "demo-oauth-client", clientSecret: "demo-oauth-secret", callbackUrl: "http://localhost:3000/callback",
+        scopes: "read:jira-user write:jira-work read:me offline_access"
+    )
+    public static let scopedToken = (
+        emailAddress: "ada@example.com", token: "ada-scoped-demo-token", scopes: "read:jira-user write:jira-work"
+    )
+
     static let json = """
         {
+          "site": {"cloudId": "1e7c4bd6-5f0a-4c3e-9d2b-7a8f6e5d4c3b", "name": "Understudy demo"},
           "users": [
             {"accountId": "557058:ada", "emailAddress": "ada@example.com", "displayName": "Ada Admin",
-             "apiTokens": ["ada-demo-token"], "groups": ["site-admins", "jira-software-users"],
+             "apiTokens": ["ada-demo-token", {"token": "ada-scoped-demo-token", "scopes": ["read:jira-user", "write:jira-work"]}],
+             "groups": ["site-admins", "jira-software-users"],
              "timeZone": "Europe/London", "locale": "en_GB"},
             {"accountId": "557058:bob", "emailAddress": "bob@example.com", "displayName": "Bob Builder",
              "apiTokens": ["bob-demo-token"], "groups": ["jira-software-users"],
@@ -124,6 +147,11 @@ public enum DemoSite {
           ],
           "appProperties": [
             {"appKey": "com.example.tour", "key": "settings", "value": {"enabled": true}}
+          ],
+          "oauthApps": [
+            {"clientId": "demo-oauth-client", "clientSecret": "demo-oauth-secret", "name": "Demo OAuth integration",
+             "callbackUrls": ["http://localhost:3000/callback"],
+             "scopes": ["read:jira-user", "write:jira-work", "read:me", "offline_access"]}
           ]
         }
         """

@@ -36,6 +36,8 @@ final class ControlPlane: Sendable {
     let journal: RequestJournal
     let faults = FaultRules()
     let clock: SiteClock
+    /// The site's cloudId, forgotten whenever the site is replaced.
+    let identity: SiteIdentityCache
 
     static let cookieName = "understudy_control"
     /// A snapshot may be large; a property value is at most 32 KiB, so this allows big sites.
@@ -46,6 +48,7 @@ final class ControlPlane: Sendable {
         self.store = store
         self.journal = RequestJournal(capacity: journalCapacity)
         self.clock = clock
+        self.identity = SiteIdentityCache(store: store)
     }
 
     /// Answers a request under `/_understudy/` (other than the public OpenAPI document).
@@ -62,6 +65,7 @@ final class ControlPlane: Sendable {
         case (.post, "reset"):
             let started = ContinuousClock.now
             try await store.restoreSavedState()
+            identity.forget()
             return builder.json(.ok, Self.timing(ContinuousClock.now - started))
         case (.get, "snapshot"):
             let site = try await store.snapshot()
@@ -76,6 +80,7 @@ final class ControlPlane: Sendable {
             }
             let started = ContinuousClock.now
             try await store.replace(with: site)
+            identity.forget()
             return builder.json(.ok, Self.counts(of: site, elapsed: ContinuousClock.now - started))
         case (.get, "requests"):
             let limit = parameters["limit"].flatMap { Int($0) } ?? journal.capacity

@@ -9,6 +9,8 @@ struct JournalEntry: Sendable {
         case anonymous
         case user(accountId: String)
         case app(appKey: String, accountId: String)
+        /// Through the gateway with an OAuth 2.0 access token of `clientId`, acting as `accountId`.
+        case oauth(clientId: String, accountId: String)
     }
 
     let time: Date
@@ -30,6 +32,7 @@ struct JournalEntry: Sendable {
             case .anonymous: if wanted != "anonymous" { return false }
             case .user(let accountId): if wanted != accountId { return false }
             case .app(let appKey, let accountId): if wanted != appKey && wanted != accountId { return false }
+            case .oauth(let clientId, let accountId): if wanted != clientId && wanted != accountId { return false }
             }
         }
         if let wantedStatus {
@@ -52,6 +55,11 @@ struct JournalEntry: Sendable {
             case .app(let appKey, let accountId):
                 .object([
                     JSONMember("type", .string("app")), JSONMember("appKey", .string(appKey)),
+                    JSONMember("accountId", .string(accountId)),
+                ])
+            case .oauth(let clientId, let accountId):
+                .object([
+                    JSONMember("type", .string("oauth")), JSONMember("clientId", .string(clientId)),
                     JSONMember("accountId", .string(accountId)),
                 ])
             }

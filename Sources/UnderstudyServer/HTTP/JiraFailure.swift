@@ -11,6 +11,10 @@ struct JiraFailure: Error {
         case empty
         /// `{"message": "...", "statusCode": n}`, the body of Connect's app-property resource.
         case appMessage(String)
+        /// `{"code": n, "message": "..."}`, the API gateway's envelope (spec 8.1).
+        case gateway(String)
+        /// `{"error": "...", "error_description": "..."}`, the authorization server's (spec 9.3).
+        case oauthError(error: String, description: String)
     }
 
     var status: HTTPResponse.Status
@@ -41,6 +45,22 @@ struct JiraFailure: Error {
         guard case .errorCollection(let messages, _) = body else { return self }
         return JiraFailure(
             status: status, body: .appMessage(messages.first ?? ""), explanation: explanation, headers: headers)
+    }
+
+    static let failureCategoryHeader = HTTPField.Name("x-failure-category")!
+
+    /// The gateway's `401 {"code":401,"message":"Unauthorized"}`: no credentials, or bad ones.
+    static func gatewayUnauthorized(_ explanation: String) -> JiraFailure {
+        JiraFailure(status: .unauthorized, body: .gateway("Unauthorized"), explanation: explanation)
+    }
+
+    /// The gateway's scope mismatch, which also answers routes it does not know (spec 8.1).
+    static func scopeMismatch(_ explanation: String) -> JiraFailure {
+        var headers = HTTPFields()
+        headers[failureCategoryHeader] = "FAILURE_CLIENT_SCOPE_CHECK"
+        return JiraFailure(
+            status: .unauthorized, body: .gateway("Unauthorized; scope does not match"), explanation: explanation,
+            headers: headers)
     }
 
     /// `503` while the database cannot be reached: the request changed nothing and may be retried.

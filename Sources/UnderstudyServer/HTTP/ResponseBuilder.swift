@@ -17,6 +17,8 @@ struct ResponseBuilder {
     var callerAccountId: String?
     /// The app calling with its JWT, if any (for the request journal).
     var callerAppKey: String?
+    /// The OAuth 2.0 client whose token the caller used, if any (for the request journal).
+    var callerClientId: String?
     var neverCache = false
     var authenticationFailed = false
     /// Set when the request body was not read to its end: the connection must not be reused.
@@ -47,22 +49,63 @@ struct ResponseBuilder {
         case .empty:
             return Response(status: failure.status, headers: headers)
         case .appMessage(let message):
-            headers[.contentType] = Self.jsonContentType
-            let body = JSONValue.object([
-                JSONMember("message", .string(message)),
-                JSONMember("statusCode", .number(String(failure.status.code))),
-            ])
-            return Response(
-                status: failure.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.jsonText)))
+            return jsonFailure(
+                failure.status, headers: headers,
+                .object([
+                    JSONMember("message", .string(message)),
+                    JSONMember("statusCode", .number(String(failure.status.code))),
+                ]))
+        case .gateway(let message):
+            return jsonFailure(
+                failure.status, headers: headers,
+                .object([
+                    JSONMember("code", .number(String(failure.status.code))), JSONMember("message", .string(message)),
+                ]))
+        case .oauthError(let error, let description):
+            headers[.cacheControl] = "no-store"
+            headers[HTTPField.Name("Pragma")!] = "no-cache"
+            return jsonFailure(
+                failure.status, headers: headers,
+                .object([JSONMember("error", .string(error)), JSONMember("error_description", .string(description))]))
         case .errorCollection(let messages, let errors):
-            headers[.contentType] = Self.jsonContentType
-            let body = JSONValue.object([
-                JSONMember("errorMessages", .array(messages.map(JSONValue.string))),
-                JSONMember("errors", .object(errors.map { JSONMember($0.0, .string($0.1)) })),
-            ])
-            return Response(
-                status: failure.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.jsonText)))
+            return jsonFailure(
+                failure.status, headers: headers,
+                .object([
+                    JSONMember("errorMessages", .array(messages.map(JSONValue.string))),
+                    JSONMember("errors", .object(errors.map { JSONMember($0.0, .string($0.1)) })),
+                ]))
         }
+    }
+
+    private func jsonFailure(_ status: HTTPResponse.Status, headers: HTTPFields, _ body: JSONValue) -> Response {
+        var headers = headers
+        headers[.contentType] = Self.jsonContentType
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.jsonText)))
+    }
+
+    /// A server-rendered page (the consent page and its errors): no caching, no framing, no script,
+    /// styles only from the page itself.
+    func html(_ status: HTTPResponse.Status, _ page: String, explanation: String? = nil) -> Response {
+        var headers = baseHeaders(explanation: explanation)
+        headers.append(HTTPField(name: .contentType, value: "text/html;charset=UTF-8"))
+        headers.append(HTTPField(name: .cacheControl, value: "no-store"))
+        headers.append(HTTPField(name: .contentSecurityPolicy, value: Self.pagePolicy))
+        headers.append(HTTPField(name: Self.frameOptionsHeader, value: "DENY"))
+        headers.append(HTTPField(name: Self.referrerPolicyHeader, value: "no-referrer"))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: page)))
+    }
+
+    static let pagePolicy =
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+    static let frameOptionsHeader = HTTPField.Name("X-Frame-Options")!
+    static let referrerPolicyHeader = HTTPField.Name("Referrer-Policy")!
+
+    /// A `302` to `location` (the authorization server's answer to the app).
+    func redirect(to location: String, explanation: String? = nil) -> Response {
+        var headers = baseHeaders(explanation: explanation)
+        headers.append(HTTPField(name: .location, value: location))
+        headers.append(HTTPField(name: .cacheControl, value: "no-store"))
+        return Response(status: .found, headers: headers)
     }
 
     // Fields are appended rather than assigned: each name occurs once, and assigning searches the

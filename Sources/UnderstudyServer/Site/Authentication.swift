@@ -11,6 +11,9 @@ enum Authentication {
     case app(ConnectApp, appUser: User)
     /// Credentials were sent but are not valid; the explanation says why.
     case failed(explanation: String)
+    /// Credentials that only the API gateway accepts (an OAuth 2.0 token, a scoped API token),
+    /// named as the explanation names them: the site answers as for failed authentication.
+    case gatewayOnly(credential: String)
 }
 
 /// Checks the credentials a request carries (spec 5.1, 5.2). Bad credentials never raise: they
@@ -53,10 +56,7 @@ struct Authenticator: Sendable {
         case .jwt:
             return try await connect(token: String(credentials.trimmingWhitespace()), method: method, target: target)
         case .bearer:
-            return .failed(
-                explanation:
-                    "Bearer (OAuth 2.0) tokens are not supported by Understudy yet; authenticate with Basic e-mail:API-token or a Connect JWT."
-            )
+            return .gatewayOnly(credential: "OAuth 2.0 access tokens (Authorization: Bearer)")
         case .other(let name):
             return .failed(
                 explanation:
@@ -140,14 +140,9 @@ struct Authenticator: Sendable {
             // The same credentials were verified before and the account still holds that token.
             return .user(user)
         }
-        guard let data = Data(base64Encoded: String(encoded)),
-            let decoded = String(data: data, encoding: .utf8),
-            let colon = decoded.firstIndex(of: ":")
-        else {
+        guard let (email, token) = Self.emailAndToken(encoded) else {
             return .failed(explanation: "The Basic credentials are not base64 of 'email:apiToken'.")
         }
-        let email = String(decoded[..<colon])
-        let token = String(decoded[decoded.index(after: colon)...])
         guard let user = try await store.user(emailAddress: email) else {
             return .failed(
                 explanation:
@@ -156,6 +151,9 @@ struct Authenticator: Sendable {
         }
         let tokenHash = APITokens.hash(token)
         guard APITokens.matches(tokenHash: tokenHash, hashes: user.apiTokenHashes) else {
+            if APITokens.matches(tokenHash: tokenHash, hashes: user.scopedAPITokens.map(\.hash)) {
+                return .gatewayOnly(credential: "Scoped API tokens")
+            }
             return .failed(
                 explanation:
                     "The API token is not one of \(email)'s tokens; check that the token belongs to this e-mail (a password is not accepted)."
@@ -167,6 +165,16 @@ struct Authenticator: Sendable {
         verifiedCredentials.remember(
             RememberedCredentials(accountId: user.accountId, tokenHash: tokenHash), for: encoded)
         return .user(user)
+    }
+}
+
+extension Authenticator {
+    /// The e-mail address and token of Basic credentials (base64 of `email:token`), if well formed.
+    static func emailAndToken(_ encoded: Substring) -> (emailAddress: String, token: String)? {
+        guard let data = Data(base64Encoded: String(encoded)), let decoded = String(data: data, encoding: .utf8),
+            let colon = decoded.firstIndex(of: ":")
+        else { return nil }
+        return (String(decoded[..<colon]), String(decoded[decoded.index(after: colon)...]))
     }
 }
 

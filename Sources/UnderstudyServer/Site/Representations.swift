@@ -9,8 +9,15 @@ struct Representations {
     let keyListMemo = BoundedCache<KeyListMemo.Key, KeyListMemo>()
     private var baseURL: String { address.baseURL }
 
-    /// Jira's `User` (spec 3).
-    func user(_ user: User, version: String, expand: Set<String>) -> ByteBuffer {
+    /// Where `self` links of answers through the gateway start (spec 8): the gateway's prefix.
+    func gatewayBase(cloudId: String) -> String { "\(baseURL)/ex/jira/\(cloudId)" }
+
+    /// The site's base URL, where `self` links of answers on the site URL start.
+    var siteBase: String { baseURL }
+
+    /// Jira's `User` (spec 3); links start with `base` (the site's base URL, or the gateway's).
+    func user(_ user: User, version: String, expand: Set<String>, base: String) -> ByteBuffer {
+        let baseURL = base
         let owner = encodeAccountId(user.accountId)
         var json = JSONBuffer(capacity: 1024)
         json.raw("{\"self\":")
@@ -73,8 +80,7 @@ struct Representations {
     /// Jira's `PropertyKeys` for a user's properties. The last rendering for each user and version
     /// is kept: a key list is read far more often than it changes, and an unchanged list (the
     /// store hands out the same array until a write) is answered with the same bytes.
-    func propertyKeys(_ keys: [String], accountId: String, version: String) -> ByteBuffer {
-        let base = baseURL
+    func propertyKeys(_ keys: [String], accountId: String, version: String, base: String) -> ByteBuffer {
         let memoKey = KeyListMemo.Key(accountId: accountId, version: version, baseURL: base)
         if let memo = keyListMemo[memoKey], memo.keys == keys { return memo.rendered }
         let rendered = keyList(

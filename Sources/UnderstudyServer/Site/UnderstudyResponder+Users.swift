@@ -19,7 +19,8 @@ extension UnderstudyResponder {
             )
         }
         let expand = Self.expansions(query["expand"])
-        return exchange.builder.json(.ok, representations.user(user, version: version, expand: expand))
+        return exchange.builder.json(
+            .ok, representations.user(user, version: version, expand: expand, base: exchange.linkBase))
     }
 
     func userPropertyKeys(_ exchange: inout Exchange, caller: User, version: String) async throws -> Response {
@@ -30,7 +31,9 @@ extension UnderstudyResponder {
                 "User \(list.accountId) has \(count) admin-UI (Edit Jira properties) \(count == 1 ? "property" : "properties") that this API does not return; only properties set through /user/properties are listed."
         }
         return exchange.builder.json(
-            .ok, representations.propertyKeys(list.keys, accountId: list.accountId, version: version),
+            .ok,
+            representations.propertyKeys(
+                list.keys, accountId: list.accountId, version: version, base: exchange.linkBase),
             explanation: exchange.note)
     }
 

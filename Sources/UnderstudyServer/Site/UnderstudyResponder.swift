@@ -14,6 +14,8 @@ struct UnderstudyResponder: HTTPResponder {
     let configuration: ServerConfiguration
     let store: any SiteStore
     let authenticator: Authenticator
+    let gatewayAuthenticator: GatewayAuthenticator
+    let authorizationServer: AuthorizationServer
     let userProperties: UserPropertyService
     let appProperties: AppPropertyService
     let representations: Representations
@@ -32,9 +34,12 @@ struct UnderstudyResponder: HTTPResponder {
         self.controlPlane = controlPlane
         self.now = now
         self.authenticator = Authenticator(store: store, basePath: configuration.basePath, now: now)
+        self.gatewayAuthenticator = GatewayAuthenticator(store: store, now: now)
+        self.representations = Representations(address: address)
+        self.authorizationServer = AuthorizationServer(
+            store: store, identity: controlPlane.identity, representations: representations, now: now)
         self.userProperties = UserPropertyService(store: store)
         self.appProperties = AppPropertyService(store: store)
-        self.representations = Representations(address: address)
     }
 
     /// What one request has established so far, passed to the resource handlers.
@@ -45,6 +50,8 @@ struct UnderstudyResponder: HTTPResponder {
         var builder: ResponseBuilder
         /// An explanation for a successful response (spec 1.2, 4.5), also logged.
         var note: String?
+        /// Where `self` links start: the site's base URL, or the gateway's prefix (spec 8).
+        let linkBase: String
     }
 
     func respond(to request: Request, context: Context) async throws -> Response {
@@ -95,6 +102,8 @@ struct UnderstudyResponder: HTTPResponder {
         let caller: JournalEntry.Caller =
             if let appKey = builder.callerAppKey {
                 .app(appKey: appKey, accountId: builder.callerAccountId ?? "")
+            } else if let clientId = builder.callerClientId {
+                .oauth(clientId: clientId, accountId: builder.callerAccountId ?? "")
             } else if let accountId = builder.callerAccountId {
                 .user(accountId: accountId)
             } else {
@@ -164,6 +173,8 @@ struct UnderstudyResponder: HTTPResponder {
         context.logger.log(level: level, "\(request.method.rawValue) \(pathOnly)", metadata: metadata)
     }
 
+    /// Picks the entry point: the API gateway, the authorization server, or the site URL.
+    ///
     /// - Parameters:
     ///   - target: the request target as sent; `path` and `rawQuery` are its two parts.
     private func handle(
@@ -179,6 +190,23 @@ struct UnderstudyResponder: HTTPResponder {
                     "The request's header section is \(headerBytes) bytes; Understudy accepts at most \(Self.maximumHeaderBytes). An oversized cookie or token is the usual cause."
             )
         }
+        if let gateway = GatewayTarget(path: path) {
+            return try await handleGateway(
+                request, target: gateway, rawQuery: rawQuery, builder: &builder, explanation: &explanation)
+        }
+        if let endpoint = AuthorizationServer.Endpoint(path: path) {
+            return try await authorizationServer.respond(
+                to: request, endpoint: endpoint, rawQuery: rawQuery, builder: &builder, explanation: &explanation)
+        }
+        return try await handleSite(
+            request, target: target, path: path, rawQuery: rawQuery, builder: &builder, explanation: &explanation)
+    }
+
+    /// The site URL (spec 1–7): Basic and Connect JWT callers, the Connect scope gate, Jira's errors.
+    private func handleSite(
+        _ request: Request, target: Substring, path: Substring, rawQuery: Substring?, builder: inout ResponseBuilder,
+        explanation: inout String?
+    ) async throws -> Response {
         let route = Route(path: path)
         builder.neverCache = route.isPropertyResource
         // Until the caller is known to be an app, app-property errors already use their own shape.
@@ -208,6 +236,17 @@ struct UnderstudyResponder: HTTPResponder {
         case .app(let connectApp, let appUser):
             caller = appUser
             app = connectApp
+        case .gatewayOnly(let credential):
+            let identity = try await controlPlane.identity.identity()
+            let reason =
+                "\(credential) are accepted only through the API gateway: call \(representations.gatewayBase(cloudId: identity.cloudId))\(target)."
+            builder.authenticationFailed = true
+            if route.requiresAuthentication {
+                let message =
+                    route.isAppPropertyResource ? JiraFailure.notAnAppMessage : JiraFailure.notAuthenticatedMessage
+                throw shape(JiraFailure(.unauthorized, message: message, explanation: reason))
+            }
+            explanation = reason
         case .failed(let reason):
             builder.authenticationFailed = true
             if route.requiresAuthentication {
@@ -244,7 +283,9 @@ struct UnderstudyResponder: HTTPResponder {
             throw JiraFailure.methodNotAllowed(request.method, route: route)
         }
 
-        var exchange = Exchange(request: request, route: route, query: query, builder: builder, note: explanation)
+        var exchange = Exchange(
+            request: request, route: route, query: query, builder: builder, note: explanation,
+            linkBase: representations.siteBase)
         // What the handler learnt (a body cut short, a note) holds for its errors too.
         defer {
             builder = exchange.builder
@@ -253,7 +294,7 @@ struct UnderstudyResponder: HTTPResponder {
         return try await dispatch(&exchange, caller: caller, app: app)
     }
 
-    private func dispatch(_ exchange: inout Exchange, caller: User?, app: ConnectApp?) async throws -> Response {
+    func dispatch(_ exchange: inout Exchange, caller: User?, app: ConnectApp?) async throws -> Response {
         switch exchange.route {
         case .status:
             return exchange.builder.json(.ok, "{\"state\":\"RUNNING\"}", explanation: exchange.note)
@@ -263,7 +304,8 @@ struct UnderstudyResponder: HTTPResponder {
             return exchange.builder.json(.ok, representations.serverInfo(now: now()), explanation: exchange.note)
         case .myself(let version):
             let expand = Self.expansions(exchange.query["expand"])
-            return exchange.builder.json(.ok, representations.user(caller!, version: version, expand: expand))
+            return exchange.builder.json(
+                .ok, representations.user(caller!, version: version, expand: expand, base: exchange.linkBase))
         case .user(let version):
             return try await user(exchange, version: version)
         case .userPropertyKeys(let version):

@@ -1,0 +1,90 @@
+import Foundation
+import UnderstudyAuth
+import UnderstudyCore
+
+/// The credentials the API gateway accepts (spec 8): OAuth 2.0 access tokens and scoped API tokens,
+/// each becoming a `Principal` with its scopes. Everything else is refused with the reason, and
+/// credentials that belong on the site URL say so.
+struct GatewayAuthenticator: Sendable {
+    let store: any SiteStore
+    let now: @Sendable () -> Date
+
+    enum Outcome {
+        case principal(Principal)
+        /// Refused: `401 {"code":401,"message":"Unauthorized"}` with this explanation.
+        case refused(String)
+    }
+
+    /// - Parameter siteURL: the same request on the site URL, for explanations.
+    func authenticate(authorization: String?, siteURL: String) async throws -> Outcome {
+        guard let authorization else {
+            return .refused(
+                "The request has no credentials; the gateway takes Authorization: Bearer <OAuth 2.0 access token>, or Basic e-mail:token with a scoped API token."
+            )
+        }
+        guard let (scheme, credentials) = Authenticator.schemeAndCredentials(Substring(authorization)) else {
+            return .refused(
+                "The Authorization header is malformed; send 'Bearer <access token>' or 'Basic base64(email:scopedApiToken)'."
+            )
+        }
+        switch scheme {
+        case .bearer: return try await bearer(String(credentials.trimmingWhitespace()))
+        case .basic: return try await basic(credentials.trimmingWhitespace(), siteURL: siteURL)
+        case .jwt:
+            return .refused(
+                "Connect JWTs are accepted only on the site URL, not through the API gateway: call \(siteURL).")
+        case .other(let name):
+            return .refused(
+                "The Authorization scheme '\(name)' is not one the gateway accepts; use Bearer <access token> or Basic with a scoped API token."
+            )
+        }
+    }
+
+    private func bearer(_ token: String) async throws -> Outcome {
+        guard let grant = try await store.oauth.accessToken(hash: APITokens.hash(token)) else {
+            return .refused(
+                "The Bearer token is not an access token of this site: it was never issued here, was cut short, or its consent was revoked or the site reset. (A refresh token is not an access token.)"
+            )
+        }
+        let current = now()
+        guard current <= grant.expiresAt else {
+            return .refused(
+                "The access token expired at \(OAuthTokenRules.timestamp(grant.expiresAt)) (access tokens live 3600 s); POST /oauth/token with grant_type=refresh_token gives a new one."
+            )
+        }
+        guard let user = try await store.user(accountId: grant.accountId), user.active else {
+            return .refused("The access token's user \(grant.accountId) is deactivated or no longer on the site.")
+        }
+        return .principal(
+            Principal(user: user, credential: .oauth(clientId: grant.clientId), scopes: Set(grant.scopes)))
+    }
+
+    private func basic(_ encoded: Substring, siteURL: String) async throws -> Outcome {
+        guard let (email, token) = Authenticator.emailAndToken(encoded) else {
+            return .refused("The Basic credentials are not base64 of 'email:apiToken'.")
+        }
+        guard let user = try await store.user(emailAddress: email) else {
+            return .refused(
+                "No account on this site has the e-mail address '\(email)'; Basic auth takes the e-mail of the account that owns the API token."
+            )
+        }
+        let tokenHash = APITokens.hash(token)
+        var matched: ScopedAPIToken?
+        for scoped in user.scopedAPITokens where APITokens.constantTimeEqual(scoped.hash, tokenHash) {
+            matched = scoped
+        }
+        guard let matched else {
+            if APITokens.matches(tokenHash: tokenHash, hashes: user.apiTokenHashes) {
+                return .refused(
+                    "This is a classic API token (without scopes), which the gateway does not accept: call the site URL \(siteURL) with it, or create a scoped API token for the gateway."
+                )
+            }
+            return .refused(
+                "The API token is not one of \(email)'s tokens; check that the token belongs to this e-mail.")
+        }
+        guard user.active else {
+            return .refused("The account \(email) is deactivated, and deactivated users cannot sign in.")
+        }
+        return .principal(Principal(user: user, credential: .scopedAPIToken, scopes: Set(matched.scopes)))
+    }
+}

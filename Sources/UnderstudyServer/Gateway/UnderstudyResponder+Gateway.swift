@@ -1,0 +1,88 @@
+import HTTPTypes
+import Hummingbird
+import UnderstudyCore
+
+/// The API gateway, `/ex/jira/{cloudId}/…` (spec 8, 8.1, 8.2): its own credentials, checked in
+/// its own order (credentials, cloudId, route, scopes) and answered in its own envelope; behind it
+/// the same resources as on the site URL, acting as the token's principal.
+extension UnderstudyResponder {
+    func handleGateway(
+        _ request: Request, target: GatewayTarget, rawQuery: Substring?, builder: inout ResponseBuilder,
+        explanation: inout String?
+    ) async throws -> Response {
+        let siteURL = representations.siteBase + target.jiraPath + (rawQuery.map { "?" + $0 } ?? "")
+        let principal: Principal
+        switch try await gatewayAuthenticator.authenticate(
+            authorization: request.headers[.authorization], siteURL: siteURL)
+        {
+        case .refused(let reason): throw JiraFailure.gatewayUnauthorized(reason)
+        case .principal(let authenticated): principal = authenticated
+        }
+        builder.callerAccountId = principal.accountId
+        if case .oauth(let clientId) = principal.credential { builder.callerClientId = clientId }
+
+        let identity = try await controlPlane.identity.identity()
+        guard target.cloudId == identity.cloudId else {
+            throw JiraFailure.scopeMismatch(
+                "'\(target.cloudId)' is not this site's cloudId, so the gateway finds no route; this site's cloudId is \(identity.cloudId) (GET /_edge/tenant_info or /oauth/token/accessible-resources tell it)."
+            )
+        }
+        let operation: JiraOperation
+        let route: Route
+        switch target.resolve(method: request.method) {
+        case .unknown(let reason): throw JiraFailure.scopeMismatch(reason)
+        case .operation(let resolved, let resolvedRoute):
+            operation = resolved
+            route = resolvedRoute
+        }
+        if let mismatch = GatewayScopes.mismatch(operation, version: target.version, held: principal.scopes) {
+            throw JiraFailure.scopeMismatch(mismatch)
+        }
+
+        // Past the gateway: Jira's own rules and bodies (spec 2.3, 4, 6), as the principal.
+        builder.neverCache = route.isPropertyResource
+        guard !route.isAppPropertyResource else {
+            throw JiraFailure(
+                status: .unauthorized, body: .appMessage(JiraFailure.notAnAppMessage),
+                explanation:
+                    "App properties are reached only by the Connect app whose key is addonKey (with its JWT, on the site URL) or a Forge app with that Connect key; an OAuth 2.0 token or an API token is not an app."
+            )
+        }
+        let query: QueryParameters
+        do {
+            query = try QueryParameters(rawQuery)
+        } catch {
+            throw JiraFailure(
+                .badRequest, message: "The query string is not valid.",
+                explanation:
+                    "The query string has a malformed percent-escape or is not UTF-8 (\(error.text.prefix(80))); encode every reserved or non-ASCII character as %XX of its UTF-8 bytes."
+            )
+        }
+        if let fault = controlPlane.faults.take(
+            method: request.method.rawValue, path: target.jiraPath, callers: principal.faultCallers)
+        {
+            if fault.latency > .zero { try await Task.sleep(for: fault.latency) }
+            if let failure = fault.failure(now: now()) { throw failure }
+            explanation = "Delayed by fault rule \(fault.id)."
+        }
+        var exchange = Exchange(
+            request: request, route: route, query: query, builder: builder, note: explanation,
+            linkBase: representations.gatewayBase(cloudId: identity.cloudId))
+        defer {
+            builder = exchange.builder
+            explanation = exchange.note
+        }
+        return try await dispatch(&exchange, caller: principal.user, app: nil)
+    }
+}
+
+extension Principal {
+    /// The names a fault rule's `caller` may give for this principal.
+    var faultCallers: [String] {
+        switch credential {
+        case .oauth(let clientId): [accountId, clientId]
+        case .connectApp(let appKey): [accountId, appKey]
+        case .apiToken, .scopedAPIToken: [accountId]
+        }
+    }
+}
