@@ -79,6 +79,26 @@ public enum SiteSetup {
         return generated
     }
 
+    /// A new OAuth 2.0 app from the fields of a registration (`name`, `callbackUrls`, `scopes`, and
+    /// optionally `clientId` and `clientSecret`), checked as a site file's `oauthApps` entry is. A
+    /// missing clientId or secret is generated; the secret is returned in clear this once.
+    public static func newOAuthApp(_ fields: [JSONMember]) throws(SiteFileError) -> (OAuthApp, secret: String) {
+        var fields = fields
+        if !fields.contains(where: { $0.name == "clientId" }) {
+            fields.append(JSONMember("clientId", .string(APITokens.randomHex(byteCount: 16))))
+        }
+        var secret = APITokens.randomHex(byteCount: 32)
+        if let given = fields.first(where: { $0.name == "clientSecret" }), case .string(let text) = given.value {
+            secret = text
+        } else {
+            fields.removeAll { $0.name == "clientSecret" }
+            fields.append(JSONMember("clientSecret", .string(secret)))
+        }
+        let file = JSONValue.object([JSONMember("oauthApps", .array([.object(fields)]))]).jsonText
+        let site = try decoder.decode(Array(file.utf8), file: "the OAuth app")
+        return (site.oauthApps[0], secret)
+    }
+
     /// The built-in demo site, loaded when `serve` starts on an empty database without `--seed`.
     public static func demoSite() -> Site {
         // The demo file is part of the program; a failure here is a programming error.

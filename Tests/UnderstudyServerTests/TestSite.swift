@@ -14,12 +14,16 @@ enum TestSite {
     static let baseURL = "https://understudy.test"
 
     static let file = """
-        {"users": [
+        {"site": {"cloudId": "0f6b5a5e-4c5d-4e8f-9a1b-2c3d4e5f6a7b", "name": "Test site"},
+         "users": [
            {"accountId": "557058:ada", "emailAddress": "ada@example.com", "displayName": "Ada Admin",
-            "apiTokens": ["ada-token"], "groups": ["site-admins", "jira-software-users"],
+            "apiTokens": ["ada-token", {"token": "ada-read-token", "scopes": ["read:jira-user"]},
+                          {"token": "ada-granular-token", "scopes": ["read:user.property:jira", "write:user.property:jira"]}],
+            "groups": ["site-admins", "jira-software-users"],
             "timeZone": "Europe/London", "locale": "en_GB"},
            {"accountId": "557058:bob", "emailAddress": "bob@example.com", "displayName": "Bob",
-            "apiTokens": ["bob-token"], "groups": ["jira-software-users"],
+            "apiTokens": ["bob-token", {"token": "bob-write-token", "scopes": ["read:jira-user", "write:jira-work"]}],
+            "groups": ["jira-software-users"],
             "legacyProperties": {"slackhandle": "@bob", "team": "blue"}},
            {"accountId": "557058:cara", "emailAddress": "cara@example.com", "displayName": "Cara",
             "apiTokens": ["cara-token"], "groups": []},
@@ -32,10 +36,16 @@ enum TestSite {
            {"key": "com.example.plain", "name": "Plain", "clientKey": "jira:plain",
             "sharedSecret": "plain-secret", "scopes": ["ADMIN"], "accountId": "557058:app-plain",
             "groups": ["jira-software-users"]}],
-         "userProperties": [{"accountId": "557058:bob", "key": "tour.progress", "value": {"step": 2, "done": false}}]}
+         "userProperties": [{"accountId": "557058:bob", "key": "tour.progress", "value": {"step": 2, "done": false}}],
+         "oauthApps": [{"clientId": "tour-client", "clientSecret": "tour-client-secret", "name": "Tour <Sync>",
+            "callbackUrls": ["https://app.example.com/callback", "http://localhost:3000/callback"],
+            "scopes": ["read:jira-user", "write:jira-work", "read:me", "offline_access", "read:user.property:jira"]}]}
         """
 
     static let controlToken = "test-control-token"
+    static let cloudId = "0f6b5a5e-4c5d-4e8f-9a1b-2c3d4e5f6a7b"
+    /// The gateway's prefix for this site.
+    static let gateway = "/ex/jira/\(cloudId)"
 
     static var site: Site {
         get throws { try SiteSetup.decoder.decode(Array(file.utf8), file: "test site") }

@@ -30,6 +30,7 @@ struct ControlRequestError: Error {
 /// | DELETE | `/_understudy/faults/{id}` | remove one fault rule |
 /// | GET, PUT | `/_understudy/clock` | the clock's offset (`{"offsetSeconds": n}`) |
 /// | GET | `/_understudy/console` | the console (HTML); `?token=T` once sets its cookie |
+/// | … | `/_understudy/oauth/…` | OAuth apps and consents (`ControlPlane+OAuth`) |
 final class ControlPlane: Sendable {
     let token: String
     let store: any SiteStore
@@ -113,6 +114,8 @@ final class ControlPlane: Sendable {
                         "GET /_understudy/faults lists the rules in force; a rule with 'times' is gone once used up.")
             }
             return builder.empty(.noContent)
+        case (_, let rest) where rest.hasPrefix("oauth/"):
+            return try await oauth(request, resource: rest.dropFirst("oauth/".count), builder: builder)
         case (.get, "clock"):
             return builder.json(.ok, clockJSON)
         case (.put, "clock"):
@@ -126,7 +129,7 @@ final class ControlPlane: Sendable {
             clock.offsetSeconds = offset
             return builder.json(.ok, clockJSON)
         default:
-            let known = ["reset", "snapshot", "requests", "faults", "clock", "console"]
+            let known = ["reset", "snapshot", "requests", "faults", "clock", "console", "oauth"]
             let name = resource.split(separator: "/").first.map(String.init) ?? ""
             if known.contains(name) {
                 throw ControlRequestError(
