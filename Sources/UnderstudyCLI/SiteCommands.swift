@@ -105,16 +105,35 @@ struct CreateTokenCommand: AsyncParsableCommand {
     @Option(help: "The e-mail address of the user.")
     var email: String
 
+    @Option(
+        help: ArgumentHelp(
+            "Make a scoped API token with these scopes (space-separated, e.g. \"read:jira-user write:jira-work\"): accepted only through the API gateway.",
+            valueName: "SCOPES"))
+    var scopes: String?
+
     @OptionGroup var database: DatabaseOptions
+
+    var scopeList: [String] { (scopes ?? "").split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) }
+
+    func validate() throws {
+        if scopes != nil, scopeList.isEmpty {
+            throw ValidationError("--scopes needs at least one scope, e.g. --scopes \"read:jira-user\".")
+        }
+    }
 
     func run() async throws {
         await reportingFailures {
             let token = APITokens.generate()
             let user = try await database.withStore(context: "cannot create a token") {
-                try await $0.addAPITokenHash(APITokens.hash(token), emailAddress: email)
+                try await $0.addAPITokenHash(APITokens.hash(token), scopes: scopeList, emailAddress: email)
             }
             say("accountId: \(user.accountId)")
             say("apiToken:  \(token)")
+            if !scopeList.isEmpty {
+                say(
+                    "scopes:    \(scopeList.joined(separator: " "))  (a scoped token: use it through the API gateway, /ex/jira/{cloudId}/…)"
+                )
+            }
         }
     }
 }

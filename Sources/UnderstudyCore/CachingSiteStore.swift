@@ -173,9 +173,9 @@ public final class CachingSiteStore: SiteStore {
         try await backing.addUser(user)
     }
 
-    public func addAPITokenHash(_ hash: String, emailAddress: String) async throws -> User {
+    public func addAPITokenHash(_ hash: String, scopes: [String], emailAddress: String) async throws -> User {
         defer { forgetSiteData() }
-        return try await backing.addAPITokenHash(hash, emailAddress: emailAddress)
+        return try await backing.addAPITokenHash(hash, scopes: scopes, emailAddress: emailAddress)
     }
 
     public func load(_ site: Site) async throws {

@@ -41,11 +41,11 @@ public actor InMemorySiteStore: SiteStore {
         insert(user)
     }
 
-    public func addAPITokenHash(_ hash: String, emailAddress: String) throws -> User {
-        guard var user = user(emailAddress: emailAddress) else {
+    public func addAPITokenHash(_ hash: String, scopes: [String], emailAddress: String) throws -> User {
+        guard let found = user(emailAddress: emailAddress) else {
             throw SiteStoreError.unknownEmailAddress(emailAddress)
         }
-        user.apiTokenHashes.append(hash)
+        let user = found.adding(tokenHash: hash, scopes: scopes)
         usersById[user.accountId] = user
         return user
     }

@@ -15,8 +15,9 @@ public protocol SiteStore: Sendable {
 
     /// Adds a person. Throws `SiteStoreError.duplicateAccountId` or `.duplicateEmailAddress`.
     func addUser(_ user: User) async throws
-    /// Adds an API-token hash to the user with this e-mail; throws `.unknownEmailAddress`.
-    func addAPITokenHash(_ hash: String, emailAddress: String) async throws -> User
+    /// Adds an API-token hash to the user with this e-mail, a scoped token (spec 10) when `scopes`
+    /// is not empty; throws `.unknownEmailAddress`.
+    func addAPITokenHash(_ hash: String, scopes: [String], emailAddress: String) async throws -> User
     /// The site's cloudId and name, `nil` until a site with an identity is loaded.
     func siteIdentity() async throws -> SiteIdentity?
     /// Upserts a whole site file in one transaction (by accountId, app key, property key, clientId;
@@ -59,6 +60,13 @@ public protocol SiteStore: Sendable {
 
     /// Releases the store's resources (closes the database cleanly).
     func close() async throws
+}
+
+extension SiteStore {
+    /// Adds a classic API token (without scopes).
+    public func addAPITokenHash(_ hash: String, emailAddress: String) async throws -> User {
+        try await addAPITokenHash(hash, scopes: [], emailAddress: emailAddress)
+    }
 }
 
 /// A write the store refused because it would break an invariant.

@@ -146,6 +146,19 @@ extension User {
     }
 }
 
+extension User {
+    /// This user with one more API token: classic without scopes, scoped with them.
+    public func adding(tokenHash: String, scopes: [String]) -> User {
+        var user = self
+        if scopes.isEmpty {
+            user.apiTokenHashes.append(tokenHash)
+        } else {
+            user.scopedAPITokens.append(ScopedAPIToken(hash: tokenHash, scopes: scopes))
+        }
+        return user
+    }
+}
+
 /// An API token that carries scopes (spec 10), kept as its hash like every token.
 public struct ScopedAPIToken: Sendable, Hashable {
     public var hash: String

@@ -262,7 +262,7 @@ public final class PostgresSiteStore: SiteStore {
         }
     }
 
-    public func addAPITokenHash(_ hash: String, emailAddress: String) async throws -> User {
+    public func addAPITokenHash(_ hash: String, scopes: [String], emailAddress: String) async throws -> User {
         try await run { client, logger in
             try await client.withTransaction(logger: logger) { connection in
                 let rows = try await connection.query(
@@ -270,13 +270,14 @@ public final class PostgresSiteStore: SiteStore {
                     SELECT \(unescaped: Self.userColumns) FROM users
                     WHERE lower(email_address) = lower(\(emailAddress)) FOR UPDATE
                     """, logger: logger)
-                guard var user = try await Self.users(rows).first else {
+                guard let found = try await Self.users(rows).first else {
                     throw SiteStoreError.unknownEmailAddress(emailAddress)
                 }
-                user.apiTokenHashes.append(hash)
+                let user = found.adding(tokenHash: hash, scopes: scopes)
                 try await connection.query(
                     """
-                    UPDATE users SET api_token_hashes_json = \(StoredJSON.text(of: user.apiTokenHashes))
+                    UPDATE users SET api_token_hashes_json = \(StoredJSON.text(of: user.apiTokenHashes)),
+                        scoped_api_tokens_json = \(StoredJSON.text(of: user.scopedAPITokens))
                     WHERE account_id = \(user.accountId)
                     """, logger: logger)
                 return user

@@ -129,12 +129,12 @@ public final class SQLiteSiteStore: SiteStore {
         }
     }
 
-    public func addAPITokenHash(_ hash: String, emailAddress: String) async throws -> User {
+    public func addAPITokenHash(_ hash: String, scopes: [String], emailAddress: String) async throws -> User {
         try await writer.write { connection in
-            guard var user = try connection.query(Rows.userByEmail, [.text(emailAddress)]).first.map(Rows.user) else {
+            guard let found = try connection.query(Rows.userByEmail, [.text(emailAddress)]).first.map(Rows.user) else {
                 throw SiteStoreError.unknownEmailAddress(emailAddress)
             }
-            user.apiTokenHashes.append(hash)
+            let user = found.adding(tokenHash: hash, scopes: scopes)
             try Rows.upsert(user, on: connection)
             return user
         }

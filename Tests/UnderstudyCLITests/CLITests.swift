@@ -88,6 +88,64 @@ struct CLITests {
         #expect(secrets.range(of: Data("ada-token".utf8)) == nil, "tokens are stored only as hashes")
     }
 
+    @Test("oauth-app add and token create --scopes: credentials printed once, used live through the gateway")
+    func oauthAppsAndScopedTokens() async throws {
+        let cli = try CLIProcess()
+        let site = try cli.write("site.json", Self.siteFile)
+        let database = cli.path("site.sqlite")
+        #expect(try cli.run(["seed", site, "--database", database]).status == 0)
+        let added = try cli.run([
+            "oauth-app", "add", "--name", "Sync", "--callback", "http://localhost:9000/cb", "--scopes",
+            "read:jira-user offline_access", "--client-id", "sync-client", "--database", database,
+        ])
+        #expect(added.status == 0)
+        #expect(added.standardOutput.contains("clientId:     sync-client"))
+        let secret = try #require(
+            added.standardOutput.split(separator: "\n").first { $0.hasPrefix("clientSecret: ") }?.dropFirst(14))
+        let again = try cli.run([
+            "oauth-app", "add", "--name", "Sync", "--callback", "http://localhost:9000/cb", "--scopes",
+            "read:jira-user",
+            "--client-id", "sync-client", "--database", database,
+        ])
+        #expect(again.status == 1)
+        #expect(again.standardError.contains("already exists"))
+        let bad = try cli.run([
+            "oauth-app", "add", "--name", "Bad", "--callback", "ftp://x", "--scopes", "read:jira-user", "--database",
+            database,
+        ])
+        #expect(bad.status == 2)
+        #expect(bad.standardError.contains("callbackUrls[0]"))
+        let scoped = try cli.run([
+            "token", "create", "--email", "ada@example.com", "--scopes", "read:jira-user", "--database", database,
+        ])
+        #expect(scoped.status == 0)
+        let token = try #require(
+            scoped.standardOutput.split(separator: "\n").first { $0.hasPrefix("apiToken:  ") }?.dropFirst(11))
+        let listed = try cli.run(["oauth-app", "list", "--database", database])
+        #expect(listed.standardOutput.contains("sync-client  Sync"))
+        #expect(!listed.standardOutput.contains(String(secret)))
+
+        let (server, printed) = try cli.serve(["--database", database])
+        defer { server.stopIfRunning() }
+        let cloudId = try #require(printed.split(separator: "Site cloudId ").last?.prefix(36))
+        let tenant = try await http("GET", "\(server.baseURL)/_edge/tenant_info")
+        #expect(tenant.body == "{\"cloudId\":\"\(cloudId)\"}")
+        let myself = try await http(
+            "GET", "\(server.baseURL)/ex/jira/\(cloudId)/rest/api/3/myself", email: "ada@example.com",
+            token: String(token))
+        #expect(myself.status == 200)
+        let onSite = try await http(
+            "GET", "\(server.baseURL)/rest/api/3/myself", email: "ada@example.com", token: String(token))
+        #expect(onSite.status == 401)
+        #expect(onSite.headers["x-understudy-explain"]?.contains("/ex/jira/\(cloudId)/rest/api/3/myself") == true)
+        #expect(server.stop() == 0)
+
+        let (restarted, printedAgain) = try cli.serve(["--database", database])
+        defer { restarted.stopIfRunning() }
+        #expect(printedAgain.contains("Site cloudId \(cloudId)"), "a database keeps its cloudId")
+        #expect(restarted.stop() == 0)
+    }
+
     @Test("An unusable database path gives one line and exit 1")
     func badDatabase() throws {
         let cli = try CLIProcess()

@@ -84,9 +84,9 @@ final class SwitchableStore: SiteStore {
         try available()
         try await backing.addUser(user)
     }
-    func addAPITokenHash(_ hash: String, emailAddress: String) async throws -> User {
+    func addAPITokenHash(_ hash: String, scopes: [String], emailAddress: String) async throws -> User {
         try available()
-        return try await backing.addAPITokenHash(hash, emailAddress: emailAddress)
+        return try await backing.addAPITokenHash(hash, scopes: scopes, emailAddress: emailAddress)
     }
     func load(_ site: Site) async throws {
         try available()
