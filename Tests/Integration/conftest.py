@@ -12,10 +12,17 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
+CLOUD_ID = "5d3f2a10-7b6c-4e1d-8f9a-0b1c2d3e4f50"
+OAUTH_CLIENT_ID = "integration-client"
+OAUTH_CLIENT_SECRET = "integration-client-secret"
+OAUTH_CALLBACK = "http://localhost:8765/callback"
+
 SITE = {
+    "site": {"cloudId": CLOUD_ID, "name": "Integration site"},
     "users": [
         {"accountId": "557058:ada", "emailAddress": "ada@example.com", "displayName": "Ada Admin",
-         "apiTokens": ["ada-token"], "groups": ["site-admins", "jira-software-users"]},
+         "apiTokens": ["ada-token", {"token": "ada-scoped-token", "scopes": ["read:jira-user", "write:jira-work"]}],
+         "groups": ["site-admins", "jira-software-users"]},
         {"accountId": "557058:bob", "emailAddress": "bob@example.com", "displayName": "Bob",
          "apiTokens": ["bob-token"], "groups": ["jira-software-users"],
          "legacyProperties": {"slackhandle": "@bob"}},
@@ -26,6 +33,11 @@ SITE = {
         {"key": "com.example.tour", "name": "Product Tour", "clientKey": "jira:tour",
          "sharedSecret": "tour-shared-secret-0123456789abcdef", "scopes": ["READ", "WRITE", "DELETE"],
          "accountId": "557058:app-tour"},
+    ],
+    "oauthApps": [
+        {"clientId": OAUTH_CLIENT_ID, "clientSecret": OAUTH_CLIENT_SECRET, "name": "Integration OAuth app",
+         "callbackUrls": [OAUTH_CALLBACK],
+         "scopes": ["read:jira-user", "write:jira-work", "read:me", "offline_access"]},
     ],
 }
 
@@ -67,5 +79,5 @@ def server():
             assert process.wait(timeout=20) == 0, "the server stops cleanly on SIGTERM"
             log.close()
             server_log = (pathlib.Path(directory) / "server.log").read_text()
-            for secret in ("ada-token", "bob-token", "cara-token", "tour-shared-secret"):
+            for secret in ("ada-token", "bob-token", "cara-token", "tour-shared-secret", OAUTH_CLIENT_SECRET):
                 assert secret not in server_log, f"the log must not contain {secret}"
