@@ -148,6 +148,7 @@ def test_jira_token_auth_through_the_gateway(server):
     url = f"{gateway(server)}/rest/api/3/user/properties/jira.lib?accountId=557058:bob"
     assert jira._session.put(url, data=json.dumps({"n": 1})).status_code == 201
     assert jira._session.get(url).json() == {"key": "jira.lib", "value": {"n": 1}}
+    assert jira._session.delete(url).status_code == 204
 
 
 def test_classic_mistakes_explained(server):
