@@ -1,5 +1,6 @@
 """The consent page in a real browser: headless Chromium opens /authorize, a person signs in and
 accepts, and the browser lands on the app's callback with a code that the token endpoint accepts.
+Then the console, in the same browser, revokes that consent and the token stops working.
 Chromium is driven over the DevTools protocol; the form is submitted by the browser itself, so the
 page's Content-Security-Policy applies as it would for a user."""
 
@@ -95,17 +96,35 @@ def test_sign_in_and_accept_in_chromium(server, tmp_path):
         """)
         while time.time() < deadline and not Callback.received:
             time.sleep(0.1)
+        assert Callback.received, "the browser landed on the app's callback"
+        query = urllib.parse.parse_qs(Callback.received[0])
+        assert query["state"] == ["browser-state"]
+        token = requests.post(f"{server}/oauth/token", data={
+            "grant_type": "authorization_code", "code": query["code"][0], "redirect_uri": callback},
+            auth=(client["clientId"], client["clientSecret"]))
+        assert token.status_code == 200
+        assert token.json()["scope"] == "read:jira-user offline_access"
+        bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        resources = requests.get(f"{server}/oauth/token/accessible-resources", headers=bearer)
+        assert resources.status_code == 200
+
+        # The console lists the consent; its Revoke button ends the token at once.
+        evaluate(f"location.href = {json.dumps(server + '/_understudy/console?token=' + CONTROL_TOKEN)}")
+        revoke = f"document.querySelector('button.revoke[data-client=\"{client['clientId']}\"]')"
+        while time.time() < deadline and not evaluate(f"!!{revoke}"):
+            time.sleep(0.1)
+        assert "Browser test app" in evaluate("document.querySelector('#oauth-apps').innerText")
+        evaluate(f"{revoke}.click()")
+        outcome = f"{revoke}.closest('tr').querySelector('.outcome').textContent"
+        while time.time() < deadline and not evaluate(outcome):
+            time.sleep(0.1)
+        assert evaluate(outcome).startswith("revoked")
         socket.close()
     finally:
         process.terminate()
         process.wait(timeout=20)
         callback_server.shutdown()
 
-    assert Callback.received, "the browser landed on the app's callback"
-    query = urllib.parse.parse_qs(Callback.received[0])
-    assert query["state"] == ["browser-state"]
-    token = requests.post(f"{server}/oauth/token", data={
-        "grant_type": "authorization_code", "code": query["code"][0], "redirect_uri": callback},
-        auth=(client["clientId"], client["clientSecret"]))
-    assert token.status_code == 200
-    assert token.json()["scope"] == "read:jira-user offline_access"
+    refused = requests.get(f"{server}/oauth/token/accessible-resources", headers=bearer)
+    assert refused.status_code == 401
+    assert refused.text == '{"code":401,"message":"Unauthorized"}'

@@ -369,6 +369,28 @@ struct ControlPlaneTests {
         }
     }
 
+    @Test("The console shows the cloudId, OAuth apps (escaped) and consents with a revoke button, never a secret")
+    func consoleOAuth() async throws {
+        try await TestSite.test { client in
+            let consent =
+                "client_id=tour-client&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcallback&scope=read%3Ajira-user&state=s&response_type=code&email=bob%40example.com&api_token=bob-token&decision=accept"
+            try await client.execute(
+                uri: "/authorize", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: consent)
+            ) { #expect($0.status == .found) }
+            let page = try await client.execute(uri: "/_understudy/console", method: .get, headers: .control)
+            for fragment in [
+                "cloudId <code>\(TestSite.cloudId)</code>", "Tour &lt;Sync&gt;", "https://app.example.com/callback",
+                "<button class=\"revoke\" data-client=\"tour-client\" data-account=\"557058:bob\">Revoke</button>",
+                "scoped API tokens: read:jira-user",
+            ] {
+                #expect(page.text.contains(fragment), "\(fragment)")
+            }
+            #expect(!page.text.contains("tour-client-secret"))
+            #expect(!page.text.contains("Tour <Sync>"))
+        }
+    }
+
     @Test("Unknown control resources are 404; the OpenAPI document stays public")
     func unknown() async throws {
         try await TestSite.test { client in

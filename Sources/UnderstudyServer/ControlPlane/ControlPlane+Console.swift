@@ -25,7 +25,7 @@ extension ControlPlane {
         } catch {
             return Self.html(.ok, Self.loginPage(error: nil))
         }
-        return Self.html(.ok, Self.page(site: try await store.snapshot()))
+        return Self.html(.ok, Self.page(site: try await store.snapshot(), identity: try await identity.identity()))
     }
 
     static func html(_ status: HTTPResponse.Status, _ text: String) -> Response {
@@ -52,7 +52,7 @@ extension ControlPlane {
         """
     }
 
-    static func page(site: Site) -> String {
+    static func page(site: Site, identity: SiteIdentity) -> String {
         let usersById = Dictionary(
             (site.users + site.appUsers).map { ($0.accountId, $0) }, uniquingKeysWith: { a, _ in a })
         var users = ""
@@ -65,7 +65,7 @@ extension ControlPlane {
             users += """
                 <tr><td><code>\(escape(user.accountId))</code></td><td>\(escape(user.displayName))\(user.active ? "" : " (inactive)")</td>
                 <td>\(escape(user.emailAddress ?? "app user"))</td><td>\(escape(user.groups.joined(separator: ", ")))</td>
-                <td>\(escape(granted.isEmpty ? "none" : granted.joined(separator: ", ")))</td>
+                <td>\(escape(granted.isEmpty ? "none" : granted.joined(separator: ", ")))\(user.scopedAPITokens.isEmpty ? "" : "<div class=\"muted\">scoped API tokens: \(user.scopedAPITokens.map { escape($0.scopes.joined(separator: " ")) }.joined(separator: "; "))</div>")</td>
                 <td>\(properties.isEmpty ? "<span class=\"muted\">none</span>" : properties.map { "<div><code>\(escape($0.key))</code> = <code>\(escape($0.value.jsonText))</code></div>" }.joined())</td>
                 <td>\(user.legacyProperties.isEmpty ? "<span class=\"muted\">none</span>" : user.legacyProperties.sorted { $0.key < $1.key }.map { "<div><code>\(escape($0.key))</code> = \(escape($0.value))</div>" }.joined())</td></tr>
 
@@ -86,6 +86,7 @@ extension ControlPlane {
             <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Understudy console</title>
             <style>\(style)</style></head><body>
             <h1>Understudy console</h1>
+            <p>\(escape(identity.name)) · cloudId <code>\(escape(identity.cloudId))</code> · API gateway <code>/ex/jira/\(escape(identity.cloudId))</code></p>
             <h2>Users</h2>
             <table id="users"><tr><th>accountId</th><th>name</th><th>e-mail</th><th>groups</th><th>global permissions</th>
             <th>user properties (REST API)</th><th>admin-UI properties (not visible to the API)</th></tr>
@@ -93,11 +94,39 @@ extension ControlPlane {
             <h2>Connect apps</h2>
             <table id="apps"><tr><th>key</th><th>name</th><th>clientKey</th><th>scopes</th><th>app user (groups)</th><th>app properties</th></tr>
             \(apps)</table>
+            \(oauthSection(site: site, usersById: usersById))
             <h2>Requests <span class="muted" id="journal-state">(live)</span></h2>
             <table id="journal"><thead><tr><th>time</th><th>request</th><th>caller</th><th>status</th><th>explanation</th><th>ms</th><th>X-AREQUESTID</th></tr></thead>
             <tbody></tbody></table>
             <script>\(script)</script>
             </body></html>
+            """
+    }
+
+    /// OAuth 2.0 apps and the consents users gave them, each with a working revoke.
+    static func oauthSection(site: Site, usersById: [String: User]) -> String {
+        let apps = site.oauthApps.map { app in
+            """
+            <tr><td><code>\(escape(app.clientId))</code></td><td>\(escape(app.name))</td>
+            <td>\(app.callbackUrls.map { "<div><code>\(escape($0))</code></div>" }.joined())</td>
+            <td>\(escape(app.scopes.joined(separator: " ")))</td></tr>
+            """
+        }.joined(separator: "\n")
+        let consents = site.oauthConsents.map { consent in
+            let who = usersById[consent.accountId]?.displayName ?? consent.accountId
+            return """
+                <tr><td>\(escape(who)) <code>\(escape(consent.accountId))</code></td><td><code>\(escape(consent.clientId))</code></td>
+                <td>\(escape(consent.scopes.joined(separator: " ")))</td>
+                <td><button class="revoke" data-client="\(escape(consent.clientId))" data-account="\(escape(consent.accountId))">Revoke</button> <span class="outcome muted"></span></td></tr>
+                """
+        }.joined(separator: "\n")
+        return """
+            <h2>OAuth 2.0 apps</h2>
+            <table id="oauth-apps"><tr><th>clientId</th><th>name</th><th>callback URLs</th><th>scopes it may request</th></tr>
+            \(apps.isEmpty ? "<tr><td colspan=\"4\" class=\"muted\">none</td></tr>" : apps)</table>
+            <h2>Consents</h2>
+            <table id="consents"><tr><th>user</th><th>OAuth app</th><th>scopes granted</th><th></th></tr>
+            \(consents.isEmpty ? "<tr><td colspan=\"4\" class=\"muted\">none yet: a user consents at /authorize</td></tr>" : consents)</table>
             """
     }
 
@@ -124,7 +153,9 @@ extension ControlPlane {
               row.className = r.status >= 400 ? 'refused' : (r.explanation ? 'explained' : '');
               cell(row, r.time.substring(11, 23));
               cell(row, r.method + ' ' + r.path);
-              cell(row, r.caller.type === 'anonymous' ? 'anonymous' : (r.caller.appKey || r.caller.accountId));
+              cell(row, r.caller.type === 'anonymous' ? 'anonymous'
+                : r.caller.type === 'oauth' ? r.caller.clientId + ' (OAuth) as ' + r.caller.accountId
+                : (r.caller.appKey || r.caller.accountId));
               cell(row, String(r.status));
               cell(row, r.explanation || '', 'explanation');
               cell(row, r.durationMs);
@@ -134,5 +165,15 @@ extension ControlPlane {
           } catch (error) { state.textContent = '(journal unavailable)'; }
         }
         refresh(); setInterval(refresh, 2000);
+        for (const button of document.querySelectorAll('button.revoke')) {
+          button.addEventListener('click', async () => {
+            const path = '/_understudy/oauth/consents/' + encodeURIComponent(button.dataset.client) + '/'
+              + encodeURIComponent(button.dataset.account);
+            const answer = await fetch(path, {method: 'DELETE', credentials: 'same-origin'});
+            button.closest('tr').querySelector('.outcome').textContent =
+              answer.ok ? 'revoked: its tokens no longer work' : 'not revoked (' + answer.status + ')';
+            button.disabled = answer.ok;
+          });
+        }
         """
 }
