@@ -101,17 +101,20 @@ struct ServeCommand: AsyncParsableCommand {
                 configuration.controlToken = token
                 // What the control API's reset goes back to: the site as it is once loaded.
                 try await store.saveState()
-                let base = configuration.baseURL
+                let configuredBase = configuration.baseURL
                 let app = buildApplication(
                     configuration: configuration, store: store, logger: logger,
                     onServerRunning: { boundPort in
                         let hostInURL = host.contains(":") ? "[\(host)]" : host
-                        say("Understudy is listening on http://\(hostInURL):\(boundPort)")
+                        let listening = "http://\(hostInURL):\(boundPort)"
+                        let base = baseURL != nil ? configuredBase : listening
+                        // Everything a script needs is printed before the line it waits for.
                         if baseURL != nil { say("Links (self) use the base URL \(base)") }
                         say("Site cloudId \(identity.cloudId); the API gateway is \(base)/ex/jira/\(identity.cloudId)")
                         if controlToken == nil {
                             say("Control API token: \(token)  (console: \(base)/_understudy/console)")
                         }
+                        say("Understudy is listening on \(listening)")
                     })
                 do {
                     try await app.runService()

@@ -34,7 +34,8 @@ def main():
     port = free_port()
     server = start(options.binary, database, port)
     schemathesis = os.path.join(os.path.dirname(sys.executable), "schemathesis")
-    environment = dict(os.environ, SCHEMATHESIS_HOOKS="schemathesis_hooks", PYTHONPATH=HERE)
+    environment = dict(os.environ, SCHEMATHESIS_HOOKS="schemathesis_hooks", PYTHONPATH=HERE,
+                       UNDERSTUDY_BASE_URL=f"http://127.0.0.1:{port}")
     try:
         run = subprocess.run(
             [schemathesis, "--config-file", os.path.join(HERE, "schemathesis.toml"), "run",

@@ -193,6 +193,12 @@ extension ConventionTests {
                         "/rest/api/{version}/user/properties/{propertyKey}",
                         "/rest/atlassian-connect/1/addons/{addonKey}/properties",
                         "/rest/atlassian-connect/1/addons/{addonKey}/properties/{propertyKey}",
+                        "/ex/jira/{cloudId}/rest/api/{version}/serverInfo",
+                        "/ex/jira/{cloudId}/rest/api/{version}/myself",
+                        "/ex/jira/{cloudId}/rest/api/{version}/user",
+                        "/ex/jira/{cloudId}/rest/api/{version}/user/properties",
+                        "/ex/jira/{cloudId}/rest/api/{version}/user/properties/{propertyKey}",
+                        "/_edge/tenant_info", "/authorize", "/oauth/token", "/oauth/token/accessible-resources", "/me",
                     ])
             }
             try await client.execute(uri: "/_understudy/openapi.json", method: .put) {

@@ -56,6 +56,11 @@ extension AuthorizationServer {
         }
     }
 
+    /// The parameters of a token request; RFC 6749 forbids repeating them (others are ignored).
+    static let tokenParameters: Set<String> = [
+        "grant_type", "client_id", "client_secret", "code", "redirect_uri", "refresh_token",
+    ]
+
     /// JSON (what Atlassian documents) or a form (what most OAuth libraries send), by Content-Type;
     /// without one, by the first byte.
     static func parameters(of request: Request, body: ByteBuffer) throws -> TokenRequest {
@@ -74,7 +79,7 @@ extension AuthorizationServer {
                 )
             }
             var parameters: [String: String] = [:]
-            for member in members {
+            for member in members where tokenParameters.contains(member.name) {
                 guard case .string(let value) = member.value else {
                     throw invalidRequest(
                         "The parameter \(member.name) must be a string",
@@ -92,7 +97,9 @@ extension AuthorizationServer {
         }
         do {
             let form = try FormFields(Substring(text))
-            if let repeated = form.repeatedName { throw invalidRequest("The parameter \(repeated) is repeated") }
+            if let repeated = form.repeatedNames.first(where: tokenParameters.contains) {
+                throw invalidRequest("The parameter \(repeated) is repeated")
+            }
             return TokenRequest(parameters: form.fields)
         } catch let error as PercentEncoding.DecodingError {
             throw invalidRequest(
@@ -236,18 +243,22 @@ extension AuthorizationServer {
     }
 }
 
-/// An `application/x-www-form-urlencoded` body as name → value, noting a repeated name (which
-/// OAuth 2.0 forbids in token and authorization requests).
+/// An `application/x-www-form-urlencoded` body as name → value (the first of a repeated name),
+/// noting the names that were repeated (OAuth 2.0 forbids repeating its own parameters).
 struct FormFields {
     var fields: [String: String] = [:]
-    var repeatedName: String?
+    var repeatedNames: [String] = []
 
     init(_ text: Substring) throws(PercentEncoding.DecodingError) {
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = try PercentEncoding.decode(parts[0], plusIsSpace: true)
             let value = parts.count > 1 ? try PercentEncoding.decode(parts[1], plusIsSpace: true) : ""
-            if fields.updateValue(value, forKey: name) != nil, repeatedName == nil { repeatedName = name }
+            if fields[name] == nil {
+                fields[name] = value
+            } else {
+                repeatedNames.append(name)
+            }
         }
     }
 }

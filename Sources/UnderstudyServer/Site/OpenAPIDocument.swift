@@ -10,7 +10,7 @@ enum OpenAPIDocument {
     static func text(baseURL: String) -> String {
         var url = ""
         JSONValue.writeString(baseURL, to: &url)
-        return template.replacingOccurrences(of: "\"{{baseURL}}\"", with: url)
+        return combined.replacingOccurrences(of: "\"{{baseURL}}\"", with: url)
     }
 
     static let template = #"""
@@ -19,7 +19,7 @@ enum OpenAPIDocument {
           "info": {
             "title": "Understudy: Jira Cloud users and properties",
             "version": "1",
-            "description": "Jira Cloud's users, user properties and app properties, as served here. See README.md."
+            "description": "Jira Cloud's users, user properties and app properties as served here, on the site URL and through the API gateway, and the OAuth 2.0 authorization server. See README.md."
           },
           "servers": [{"url": "{{baseURL}}"}],
           "security": [{"basicAuth": []}, {"connectJwt": []}],
