@@ -7,6 +7,7 @@ import UnderstudyCore
 /// finding.
 enum FuzzTarget: String, CaseIterable {
     case json, jwt, canonicalRequest = "canonical-request", percentDecoding = "percent-decoding", siteFile = "site-file"
+    case tokenRequest = "token-request"
 
     static let selected: FuzzTarget = {
         let name = ProcessInfo.processInfo.environment["UNDERSTUDY_FUZZ_TARGET"] ?? ""
@@ -24,6 +25,7 @@ enum FuzzTarget: String, CaseIterable {
         case .canonicalRequest: Self.canonicalRequest(bytes)
         case .percentDecoding: Self.percentDecoding(bytes)
         case .siteFile: Self.siteFile(bytes)
+        case .tokenRequest: Self.tokenRequest(bytes)
         }
     }
 
@@ -87,6 +89,30 @@ enum FuzzTarget: String, CaseIterable {
         } catch {
             check(error.path.hasPrefix("$"), "a site-file error names a JSON path")
             check(!error.problem.isEmpty, "a site-file error says what is wrong")
+        }
+    }
+
+    /// The body of `POST /oauth/token`, read as JSON and as a form: either refused with a reason,
+    /// or only the endpoint's own parameters, which written back as a form read the same.
+    static func tokenRequest(_ bytes: UnsafeRawBufferPointer) {
+        let body = Array(bytes)
+        for contentType in ["application/json", "application/x-www-form-urlencoded", nil] {
+            let parameters: [String: String]
+            do {
+                parameters = try OAuthTokenRequest.parameters(contentType: contentType, body: body)
+            } catch {
+                check(!error.description.isEmpty && !error.explanation.isEmpty, "a refusal says why")
+                continue
+            }
+            check(parameters.keys.allSatisfy(OAuthTokenRequest.parameterNames.contains), "only token parameters")
+            let form = parameters.map { "\(PercentEncoding.encode($0.key))=\(PercentEncoding.encode($0.value))" }
+                .joined(separator: "&")
+            let again = try? OAuthTokenRequest.parameters(
+                contentType: "application/x-www-form-urlencoded", body: Array(form.utf8))
+            check(again == parameters, "parameters written as a form read back the same")
+        }
+        if let text = String(validating: body, as: UTF8.self), let fields = try? FormFields(Substring(text)) {
+            check(fields.repeatedNames.allSatisfy { fields.fields[$0] != nil }, "a repeated name was seen first")
         }
     }
 

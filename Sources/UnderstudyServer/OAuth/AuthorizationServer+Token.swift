@@ -56,57 +56,14 @@ extension AuthorizationServer {
         }
     }
 
-    /// The parameters of a token request; RFC 6749 forbids repeating them (others are ignored).
-    static let tokenParameters: Set<String> = [
-        "grant_type", "client_id", "client_secret", "code", "redirect_uri", "refresh_token",
-    ]
-
-    /// JSON (what Atlassian documents) or a form (what most OAuth libraries send), by Content-Type;
-    /// without one, by the first byte.
+    /// The body's parameters, or `400 invalid_request` saying what is wrong with it.
     static func parameters(of request: Request, body: ByteBuffer) throws -> TokenRequest {
-        let bytes = Array(body.readableBytesView)
-        let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        let isJSON =
-            contentType.hasPrefix("application/json")
-            || (!contentType.hasPrefix("application/x-www-form-urlencoded")
-                && bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "{"))
-        if isJSON {
-            guard case .object(let members)? = try? JSONParser.parse(bytes) else {
-                throw invalidRequest(
-                    "The request body is not a JSON object",
-                    explanation:
-                        "The body was sent as JSON but is not a JSON object of strings; send {\"grant_type\": …, …} or a form."
-                )
-            }
-            var parameters: [String: String] = [:]
-            for member in members where tokenParameters.contains(member.name) {
-                guard case .string(let value) = member.value else {
-                    throw invalidRequest(
-                        "The parameter \(member.name) must be a string",
-                        explanation:
-                            "Every token-request parameter is a string; \(member.name) is \(member.value.kindName).")
-                }
-                guard parameters.updateValue(value, forKey: member.name) == nil else {
-                    throw invalidRequest("The parameter \(member.name) is repeated")
-                }
-            }
-            return TokenRequest(parameters: parameters)
-        }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw invalidRequest("The request body is not UTF-8")
-        }
         do {
-            let form = try FormFields(Substring(text))
-            if let repeated = form.repeatedNames.first(where: tokenParameters.contains) {
-                throw invalidRequest("The parameter \(repeated) is repeated")
-            }
-            return TokenRequest(parameters: form.fields)
-        } catch let error as PercentEncoding.DecodingError {
-            throw invalidRequest(
-                "The request body is not a valid form",
-                explanation:
-                    "The form body has a malformed percent-escape (\(error.text.prefix(80))); encode it as application/x-www-form-urlencoded or send JSON."
-            )
+            return TokenRequest(
+                parameters: try OAuthTokenRequest.parameters(
+                    contentType: request.headers[.contentType], body: Array(body.readableBytesView)))
+        } catch let refusal as OAuthTokenRequest.Refusal {
+            throw invalidRequest(refusal.description, explanation: refusal.explanation)
         }
     }
 
@@ -240,25 +197,5 @@ extension AuthorizationServer {
         response.headers[.cacheControl] = "no-store"
         response.headers[HTTPField.Name("Pragma")!] = "no-cache"
         return response
-    }
-}
-
-/// An `application/x-www-form-urlencoded` body as name → value (the first of a repeated name),
-/// noting the names that were repeated (OAuth 2.0 forbids repeating its own parameters).
-struct FormFields {
-    var fields: [String: String] = [:]
-    var repeatedNames: [String] = []
-
-    init(_ text: Substring) throws(PercentEncoding.DecodingError) {
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = try PercentEncoding.decode(parts[0], plusIsSpace: true)
-            let value = parts.count > 1 ? try PercentEncoding.decode(parts[1], plusIsSpace: true) : ""
-            if fields[name] == nil {
-                fields[name] = value
-            } else {
-                repeatedNames.append(name)
-            }
-        }
     }
 }
