@@ -26,11 +26,16 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 USERS = 10_000
 KEYS_PER_USER = 10
 APP_KEY = "com.example.bench"
 APP_SECRET = "bench-shared-secret-0123456789abcdef0123"
+OAUTH_CLIENT = ("bench-client", "bench-client-secret")
+OAUTH_CALLBACK = "http://localhost:9/callback"
+CLOUD_ID = "b0b0b0b0-1111-4222-8333-444455556666"
+OAUTH_USERS = 1000
 
 
 def log(message):
@@ -143,6 +148,9 @@ def basic(email, token):
 def site_file(path, users, keys_per_user):
     """A site: `users` people with their own tokens and properties, one app, and a user with 50 keys."""
     site = {
+        "site": {"cloudId": CLOUD_ID, "name": "Bench"},
+        "oauthApps": [{"clientId": OAUTH_CLIENT[0], "clientSecret": OAUTH_CLIENT[1], "name": "Bench OAuth",
+                       "callbackUrls": [OAUTH_CALLBACK], "scopes": ["read:jira-user", "write:jira-work", "offline_access"]}],
         "users": [{"accountId": f"user-{i}", "emailAddress": f"user{i}@example.com", "displayName": f"User {i}",
                    "apiTokens": [f"tok-{i}"], "groups": ["jira-software-users"]} for i in range(users)],
         "apps": [{"key": APP_KEY, "name": "Bench", "clientKey": "jira:bench", "sharedSecret": APP_SECRET,
@@ -216,6 +224,58 @@ wrk.path = "/rest/api/3/user/properties?accountId=many"
         bodies=[json.dumps({"user": i, "written": rng.randrange(1_000_000)}) for i, _ in writes])
     paths = {}
     for name, text in scripts.items():
+        paths[name] = os.path.join(directory, f"{name}.lua")
+        with open(paths[name], "w") as file:
+            file.write(text)
+    return paths
+
+
+def oauth_tokens(port, users):
+    """Each of `users` users consents to the bench OAuth app and the code is exchanged, as an app
+    does it: (access token, refresh token) per user."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    client = basic(*OAUTH_CLIENT)
+    tokens = []
+    for i in range(users):
+        form = urllib.parse.urlencode({
+            "client_id": OAUTH_CLIENT[0], "redirect_uri": OAUTH_CALLBACK, "response_type": "code", "state": "b",
+            "scope": "read:jira-user write:jira-work offline_access", "email": f"user{i}@example.com",
+            "api_token": f"tok-{i}", "decision": "accept"})
+        connection.request("POST", "/authorize", body=form,
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+        answer = connection.getresponse()
+        answer.read()
+        code = urllib.parse.parse_qs(urllib.parse.urlsplit(answer.getheader("Location")).query)["code"][0]
+        connection.request("POST", "/oauth/token", headers={
+            "Content-Type": "application/x-www-form-urlencoded", "Authorization": client},
+            body=urllib.parse.urlencode({"grant_type": "authorization_code", "code": code,
+                                         "redirect_uri": OAUTH_CALLBACK}))
+        token = json.loads(connection.getresponse().read())
+        tokens.append((token["access_token"], token["refresh_token"]))
+    connection.close()
+    return tokens
+
+
+def oauth_scripts(directory, tokens, keys_per_user):
+    """Row 12 (GET through the gateway, each user with their own Bearer token) and row 13 (the
+    refresh grant, each refresh token presented again within the reuse leeway)."""
+    rng = random.Random(12)
+    picks = [(rng.randrange(len(tokens)), rng.randrange(keys_per_user)) for _ in range(20_000)]
+    gateway = cycling_script(
+        [f"/ex/jira/{CLOUD_ID}/rest/api/3/user/properties/key-{k}?accountId=user-{i}" for i, k in picks],
+        [f"Bearer {tokens[i][0]}" for i, _ in picks])
+    client = basic(*OAUTH_CLIENT)
+    refresh = f"""
+local bodies = {lua_table([f"grant_type=refresh_token&refresh_token={r}" for _, r in tokens])}
+local headers = {{["Content-Type"] = "application/x-www-form-urlencoded", ["Authorization"] = {json.dumps(client)}}}
+local n = 0
+request = function()
+  n = n % #bodies + 1
+  return wrk.format("POST", "/oauth/token", headers, bodies[n])
+end
+"""
+    paths = {}
+    for name, text in (("gateway", gateway), ("refresh", refresh)):
         paths[name] = os.path.join(directory, f"{name}.lua")
         with open(paths[name], "w") as file:
             file.write(text)
@@ -419,10 +479,13 @@ def main():
             merged["errors"] = sum(r["errors"] for _, r in pairs)
             return merged
 
-        measured = {name: paired(scripts[name]) for name in ("get", "jwt", "keys", "myself")}
+        log("getting OAuth 2.0 tokens through the authorization-code flow ...")
+        scripts.update(oauth_scripts(work, oauth_tokens(server.port, min(users, OAUTH_USERS)), KEYS_PER_USER))
+        measured = {name: paired(scripts[name]) for name in ("get", "jwt", "keys", "myself", "gateway")}
         # Writes come last: on a virtual machine the disk writeback they cause slows everything
         # measured after them for a while, so each /status of a write pair waits for it to finish.
         measured["put"] = paired(scripts["put"], before_each=os.sync)
+        measured["refresh"] = paired(scripts["refresh"], before_each=os.sync)
         base = ceiling[32]["rps"]
 
         def figure(r):
@@ -504,6 +567,12 @@ def main():
         else:
             row("10. PostgreSQL rows 2 and 5", "n/a", "", "", "run with --postgres URL")
         row("11. GET /rest/api/2/myself, Understudy", figure(myself), f"{myself['ratio']:.2f}")
+        ratio_row("12. GET user property through the gateway, OAuth 2.0 Bearer", measured["gateway"], 0.65)
+        refresh = measured["refresh"]
+        if refresh["errors"]:
+            failures.append(f"13. refresh grant: {refresh['errors']} responses were not 2xx")
+        row("13. POST /oauth/token, refresh grant (a new pair stored each time)", figure(refresh),
+            f"{refresh['ratio']:.2f}", "", "no target")
         if not options.smoke:
             python_mock(work, runs, seconds, row, myself["rps"])
     finally:

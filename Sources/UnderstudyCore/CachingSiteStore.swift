@@ -22,6 +22,8 @@ public final class CachingSiteStore: SiteStore {
         var appsByKey: [String: ConnectApp] = [:]
         var appKeyByClientKey: [String: String] = [:]
         var userProperties: [String: CachedEntry] = [:]
+        /// Access-token grants by token hash: a Bearer caller's token is checked on every request.
+        var accessTokens: [String: AccessTokenGrant] = [:]
         var cachedPropertyCount = 0
         var lastExternalCheck = ContinuousClock.now
         var lastChangeCounter: Int?
@@ -70,8 +72,34 @@ public final class CachingSiteStore: SiteStore {
 
     public func siteIdentity() async throws -> SiteIdentity? { try await backing.siteIdentity() }
 
-    /// OAuth state is not cached: codes and tokens are written more often than they are read twice.
-    public var oauth: any OAuthStore { backing.oauth }
+    /// The OAuth side with access-token grants cached (a Bearer token is read on every request);
+    /// codes, refreshes and consents go to the backing store.
+    public var oauth: any OAuthStore { CachedOAuthStore(cache: self, backing: backing.oauth) }
+
+    /// At most this many access-token grants are kept; beyond it the cache of grants starts afresh.
+    static let maximumCachedAccessTokens = 100_000
+
+    func cachedAccessToken(hash: String, orRead read: () async throws -> AccessTokenGrant?) async throws
+        -> AccessTokenGrant?
+    {
+        let (cached, generation) = lookUp { ($0.accessTokens[hash], $0.generation) }
+        if let cached { return cached }
+        guard let grant = try await read() else { return nil }
+        state.withLock { state in
+            guard state.generation == generation else { return }
+            if state.accessTokens.count >= Self.maximumCachedAccessTokens { state.accessTokens.removeAll() }
+            state.accessTokens[hash] = grant
+        }
+        return grant
+    }
+
+    /// A consent was revoked: its access tokens must stop working at once.
+    func forgetAccessTokens() {
+        state.withLock { state in
+            state.generation &+= 1
+            state.accessTokens.removeAll()
+        }
+    }
 
     public func user(accountId: String) async throws -> User? {
         let (cached, generation) = lookUp { ($0.usersById[accountId], $0.generation) }
@@ -261,6 +289,7 @@ public final class CachingSiteStore: SiteStore {
         state.withLock { state in
             state.userProperties.removeAll()
             state.cachedPropertyCount = 0
+            state.accessTokens.removeAll()
         }
     }
 
@@ -291,5 +320,43 @@ public final class CachingSiteStore: SiteStore {
             }
             if changed { forgetEverything() }
         }
+    }
+}
+
+/// The OAuth side of a `CachingSiteStore`: every call goes to the backing store, except that the
+/// grant behind an access token is served from the cache once read. Revoking a consent empties the
+/// cache of grants, as loading or replacing the site does; a change by another process is noticed
+/// like any other (`SiteStore.changeCounter()`).
+struct CachedOAuthStore: OAuthStore {
+    let cache: CachingSiteStore
+    let backing: any OAuthStore
+
+    func oauthApp(clientId: String) async throws -> OAuthApp? { try await backing.oauthApp(clientId: clientId) }
+    func oauthApps() async throws -> [OAuthApp] { try await backing.oauthApps() }
+    func addOAuthApp(_ app: OAuthApp) async throws { try await backing.addOAuthApp(app) }
+    func oauthConsents() async throws -> [OAuthConsent] { try await backing.oauthConsents() }
+    func recordConsent(_ code: AuthorizationCode) async throws { try await backing.recordConsent(code) }
+
+    func redeemCode(
+        codeHash: String, clientId: String, redirectUri: String, now: Date, familyId: String, tokens: IssuedTokens
+    ) async throws -> CodeRedemption {
+        try await backing.redeemCode(
+            codeHash: codeHash, clientId: clientId, redirectUri: redirectUri, now: now, familyId: familyId,
+            tokens: tokens)
+    }
+
+    func refresh(refreshTokenHash: String, clientId: String, now: Date, tokens: IssuedTokens) async throws
+        -> RefreshOutcome
+    {
+        try await backing.refresh(refreshTokenHash: refreshTokenHash, clientId: clientId, now: now, tokens: tokens)
+    }
+
+    func accessToken(hash: String) async throws -> AccessTokenGrant? {
+        try await cache.cachedAccessToken(hash: hash) { try await backing.accessToken(hash: hash) }
+    }
+
+    func revokeConsent(clientId: String, accountId: String) async throws -> Bool {
+        defer { cache.forgetAccessTokens() }
+        return try await backing.revokeConsent(clientId: clientId, accountId: accountId)
     }
 }

@@ -59,13 +59,20 @@ public enum GatewayScopes {
     private static func granular(_ scopes: String...) -> ScopeSet { granular(scopes) }
     private static func granular(_ scopes: [String]) -> ScopeSet { ScopeSet(kind: .granular, scopes: scopes) }
 
+    /// Whether `held` holds every scope of one of the operation's sets (or it needs none).
+    public static func satisfies(_ operation: JiraOperation, held: Set<String>) -> Bool {
+        let sets = table[operation] ?? []
+        return sets.isEmpty || sets.contains { $0.scopes.allSatisfy(held.contains) }
+    }
+
     /// `nil` when `held` satisfies the operation; otherwise the explanation of the mismatch, naming
     /// every set that would satisfy it and the scopes held.
     public static func mismatch(_ operation: JiraOperation, version: String, held: Set<String>) -> String? {
-        let sets = table[operation] ?? []
-        if sets.isEmpty || sets.contains(where: { $0.scopes.allSatisfy(held.contains) }) { return nil }
-        let alternatives = sets.map { "\($0.scopes.joined(separator: " + ")) (\($0.kind.rawValue))" }
-            .joined(separator: " or ")
+        if satisfies(operation, held: held) { return nil }
+        let alternatives = (table[operation] ?? []).map {
+            "\($0.scopes.joined(separator: " + ")) (\($0.kind.rawValue))"
+        }
+        .joined(separator: " or ")
         let holding = held.isEmpty ? "no scopes" : held.sorted().joined(separator: ", ")
         return "\(operation.signature(version: version)) needs \(alternatives); the token has \(holding)."
     }

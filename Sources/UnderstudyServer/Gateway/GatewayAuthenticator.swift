@@ -15,8 +15,8 @@ struct GatewayAuthenticator: Sendable {
         case refused(String)
     }
 
-    /// - Parameter siteURL: the same request on the site URL, for explanations.
-    func authenticate(authorization: String?, siteURL: String) async throws -> Outcome {
+    /// - Parameter siteURL: the same request on the site URL, for explanations (made only for them).
+    func authenticate(authorization: String?, siteURL: () -> String) async throws -> Outcome {
         guard let authorization else {
             return .refused(
                 "The request has no credentials; the gateway takes Authorization: Bearer <OAuth 2.0 access token>, or Basic e-mail:token with a scoped API token."
@@ -32,7 +32,7 @@ struct GatewayAuthenticator: Sendable {
         case .basic: return try await basic(credentials.trimmingWhitespace(), siteURL: siteURL)
         case .jwt:
             return .refused(
-                "Connect JWTs are accepted only on the site URL, not through the API gateway: call \(siteURL).")
+                "Connect JWTs are accepted only on the site URL, not through the API gateway: call \(siteURL()).")
         case .other(let name):
             return .refused(
                 "The Authorization scheme '\(name)' is not one the gateway accepts; use Bearer <access token> or Basic with a scoped API token."
@@ -59,7 +59,7 @@ struct GatewayAuthenticator: Sendable {
             Principal(user: user, credential: .oauth(clientId: grant.clientId), scopes: Set(grant.scopes)))
     }
 
-    private func basic(_ encoded: Substring, siteURL: String) async throws -> Outcome {
+    private func basic(_ encoded: Substring, siteURL: () -> String) async throws -> Outcome {
         guard let (email, token) = Authenticator.emailAndToken(encoded) else {
             return .refused("The Basic credentials are not base64 of 'email:apiToken'.")
         }
@@ -76,7 +76,7 @@ struct GatewayAuthenticator: Sendable {
         guard let matched else {
             if APITokens.matches(tokenHash: tokenHash, hashes: user.apiTokenHashes) {
                 return .refused(
-                    "This is a classic API token (without scopes), which the gateway does not accept: call the site URL \(siteURL) with it, or create a scoped API token for the gateway."
+                    "This is a classic API token (without scopes), which the gateway does not accept: call the site URL \(siteURL()) with it, or create a scoped API token for the gateway."
                 )
             }
             return .refused(

@@ -5,32 +5,50 @@ import UnderstudyCore
 /// its cloudId. A site without one (a store built in code) gets a generated identity, stored so
 /// that it stays. Loading or replacing the site (control API) calls `forget()`.
 final class SiteIdentityCache: Sendable {
+    private enum State {
+        case unknown
+        case reading(Task<SiteIdentity, any Error>)
+        case known(SiteIdentity)
+    }
+
     private let store: any SiteStore
-    private let current = Mutex<Task<SiteIdentity, any Error>?>(nil)
+    private let state = Mutex<State>(.unknown)
 
     init(store: any SiteStore) { self.store = store }
 
     func identity() async throws -> SiteIdentity {
-        let task = current.withLock { task in
-            if let task { return task }
-            let store = self.store
-            let made = Task {
-                if let stored = try await store.siteIdentity() { return stored }
-                let generated = SiteIdentity.generated()
-                try await store.load(Site(identity: generated))
-                return generated
+        if let known { return known }
+        let task: Task<SiteIdentity, any Error> = state.withLock { state in
+            switch state {
+            case .known(let identity): return Task { identity }
+            case .reading(let task): return task
+            case .unknown:
+                let store = self.store
+                let task = Task {
+                    if let stored = try await store.siteIdentity() { return stored }
+                    let generated = SiteIdentity.generated()
+                    try await store.load(Site(identity: generated))
+                    return generated
+                }
+                state = .reading(task)
+                return task
             }
-            task = made
-            return made
         }
         do {
-            return try await task.value
+            let identity = try await task.value
+            self.state.withLock { if case .reading(let current) = $0, current == task { $0 = .known(identity) } }
+            return identity
         } catch {
             // A failed read (database down) is not remembered: the next request tries again.
-            current.withLock { if $0 == task { $0 = nil } }
+            self.state.withLock { if case .reading(let current) = $0, current == task { $0 = .unknown } }
             throw error
         }
     }
 
-    func forget() { current.withLock { $0 = nil } }
+    /// The identity when it is already known (every request after the first), without a task.
+    private var known: SiteIdentity? {
+        state.withLock { if case .known(let identity) = $0 { identity } else { nil } }
+    }
+
+    func forget() { state.withLock { $0 = .unknown } }
 }

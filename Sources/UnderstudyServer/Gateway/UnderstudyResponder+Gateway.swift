@@ -10,10 +10,10 @@ extension UnderstudyResponder {
         _ request: Request, target: GatewayTarget, rawQuery: Substring?, builder: inout ResponseBuilder,
         explanation: inout String?
     ) async throws -> Response {
-        let siteURL = representations.siteBase + target.jiraPath + (rawQuery.map { "?" + $0 } ?? "")
         let principal: Principal
         switch try await gatewayAuthenticator.authenticate(
-            authorization: request.headers[.authorization], siteURL: siteURL)
+            authorization: request.headers[.authorization],
+            siteURL: { representations.siteBase + target.jiraPath + (rawQuery.map { "?" + $0 } ?? "") })
         {
         case .refused(let reason): throw JiraFailure.gatewayUnauthorized(reason)
         case .principal(let authenticated): principal = authenticated
@@ -35,8 +35,9 @@ extension UnderstudyResponder {
             operation = resolved
             route = resolvedRoute
         }
-        if let mismatch = GatewayScopes.mismatch(operation, version: target.version, held: principal.scopes) {
-            throw JiraFailure.scopeMismatch(mismatch)
+        guard GatewayScopes.satisfies(operation, held: principal.scopes) else {
+            throw JiraFailure.scopeMismatch(
+                GatewayScopes.mismatch(operation, version: target.version, held: principal.scopes) ?? "")
         }
 
         // Past the gateway: Jira's own rules and bodies (spec 2.3, 4, 6), as the principal.
