@@ -32,7 +32,8 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "understudy-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let store = try await SQLiteSiteStore.open(path: directory.appendingPathComponent("site.sqlite").path)
+            let file = try await SQLiteSiteStore.open(path: directory.appendingPathComponent("site.sqlite").path)
+            let store: any SiteStore = self == .cachedSQLite ? try await CachingSiteStore(backing: file) : file
             return (
                 store,
                 {
