@@ -13,9 +13,11 @@ struct PropsCommand: AsyncParsableCommand {
         commandName: "props",
         abstract: "List, read, write and delete user properties on a Jira Cloud site or Understudy.",
         discussion: """
-            Authenticate with --email and --token (an API token), or as a Connect app with --app-key and \
-            --shared-secret; each may come from JIRA_SITE, JIRA_EMAIL, JIRA_API_TOKEN, JIRA_APP_KEY and \
-            JIRA_SHARED_SECRET instead. Output is JSON. Exit codes: 0 done, 3 not found, 4 not \
+            Authenticate with --email and --token (an API token), as a Connect app with --app-key and \
+            --shared-secret, or with an OAuth 2.0 access token (--bearer) against the API gateway's URL \
+            (--site https://api.atlassian.com/ex/jira/CLOUD_ID, or Understudy's BASE/ex/jira/CLOUD_ID); each \
+            may come from JIRA_SITE, JIRA_EMAIL, JIRA_API_TOKEN, JIRA_APP_KEY, JIRA_SHARED_SECRET and \
+            JIRA_ACCESS_TOKEN instead. A scoped API token is --email and --token with the gateway's URL. Output is JSON. Exit codes: 0 done, 3 not found, 4 not \
             authenticated or not permitted, 5 rate-limited or unavailable, 1 other refusals, 64 usage.
             """,
         subcommands: [List.self, Get.self, Set.self, Delete.self]
@@ -34,6 +36,11 @@ struct PropsCommand: AsyncParsableCommand {
         var appKey: String?
         @Option(help: ArgumentHelp("Connect shared secret (or JIRA_SHARED_SECRET).", valueName: "S"))
         var sharedSecret: String?
+        @Option(
+            help: ArgumentHelp(
+                "An OAuth 2.0 access token, sent as Authorization: Bearer (or JIRA_ACCESS_TOKEN); --site is then the gateway's URL.",
+                valueName: "T"))
+        var bearer: String?
 
         func client() throws -> JiraClient {
             let environment = ProcessInfo.processInfo.environment
@@ -44,13 +51,17 @@ struct PropsCommand: AsyncParsableCommand {
             let token = token ?? environment["JIRA_API_TOKEN"]
             let appKey = appKey ?? environment["JIRA_APP_KEY"]
             let secret = sharedSecret ?? environment["JIRA_SHARED_SECRET"]
+            let accessToken = bearer ?? environment["JIRA_ACCESS_TOKEN"]
             let authentication: JiraClient.Authentication
-            switch (email, token, appKey, secret) {
-            case (let email?, let token?, nil, nil): authentication = .basic(email: email, apiToken: token)
-            case (nil, nil, let appKey?, let secret?): authentication = .connect(appKey: appKey, sharedSecret: secret)
+            switch (email, token, appKey, secret, accessToken) {
+            case (let email?, let token?, nil, nil, nil): authentication = .basic(email: email, apiToken: token)
+            case (nil, nil, let appKey?, let secret?, nil):
+                authentication = .connect(appKey: appKey, sharedSecret: secret)
+            case (nil, nil, nil, nil, let accessToken?): authentication = .bearer(accessToken)
             default:
                 throw ValidationError(
-                    "Authenticate with --email and --token, or with --app-key and --shared-secret (one pair only).")
+                    "Authenticate with --email and --token, with --app-key and --shared-secret, or with --bearer (one only)."
+                )
             }
             do {
                 return try JiraClient(site: site, authentication: authentication)

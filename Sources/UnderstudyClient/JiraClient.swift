@@ -20,8 +20,23 @@ public struct JiraClient: Sendable {
         case basic(email: String, apiToken: String)
         /// A Connect app: every request is signed with a fresh JWT whose `qsh` covers exactly it.
         case connect(appKey: String, sharedSecret: String)
-        /// An OAuth 2.0 or other bearer token.
+        /// An OAuth 2.0 or other bearer token, used as it is.
         case bearer(String)
+        /// An OAuth 2.0 (3LO) integration through the API gateway: the site is the gateway's URL
+        /// (`https://api.atlassian.com/ex/jira/{cloudId}`, or Understudy's `{base}/ex/jira/{cloudId}`),
+        /// and an access token the gateway refuses as expired is refreshed once, by itself.
+        case oauth(OAuthSession)
+
+        /// OAuth 2.0 with an access token, and a refresh token when the grant has `offline_access`.
+        public static func oauth(
+            clientId: String, clientSecret: String, token: String, refreshToken: String? = nil,
+            tokenURL: String = "https://auth.atlassian.com/oauth/token"
+        ) -> Authentication {
+            .oauth(
+                OAuthSession(
+                    clientId: clientId, clientSecret: clientSecret, accessToken: token, refreshToken: refreshToken,
+                    tokenURL: tokenURL))
+        }
     }
 
     /// When `429` and `503` answers are retried.
@@ -174,11 +189,13 @@ public struct JiraClient: Sendable {
         let target = basePath + path + (queryText.isEmpty ? "" : "?" + queryText)
         var attempt = 0
         var delay = retryPolicy.initialDelay
+        var refreshed = false
         while true {
             var request = HTTPClientRequest(url: site + path + (queryText.isEmpty ? "" : "?" + queryText))
             request.method = method
             request.headers.add(name: "Accept", value: "application/json")
-            request.headers.add(name: "Authorization", value: authorization(method: method, target: target))
+            let credentials = await authorization(method: method, target: target)
+            request.headers.add(name: "Authorization", value: credentials)
             if let body {
                 request.headers.add(name: "Content-Type", value: "application/json")
                 request.body = .bytes(ByteBuffer(string: body))
@@ -187,6 +204,14 @@ public struct JiraClient: Sendable {
             let bytes = Array((try await response.body.collect(upTo: 16 * 1024 * 1024)).readableBytesView)
             let status = Int(response.status.code)
             if (200..<300).contains(status) { return Answer(status: status, body: bytes) }
+            // The gateway's plain 401 (not a scope mismatch) is what an expired access token gets.
+            if status == 401, !refreshed, case .oauth(let session) = authentication, await session.canRefresh,
+                Self.isGatewayUnauthorized(bytes)
+            {
+                try await session.refresh(replacing: String(credentials.dropFirst("Bearer ".count)), with: httpClient)
+                refreshed = true
+                continue
+            }
             if (status == 429 || status == 503) && attempt < retryPolicy.maximumRetries {
                 let wait =
                     response.headers.first(name: "Retry-After").flatMap(Double.init).map {
@@ -205,7 +230,13 @@ public struct JiraClient: Sendable {
         }
     }
 
-    private func authorization(method: HTTPMethod, target: String) -> String {
+    /// `{"code":401,"message":"Unauthorized"}`: the gateway refused the credentials themselves.
+    static func isGatewayUnauthorized(_ body: [UInt8]) -> Bool {
+        guard case .object(let members)? = try? JSONParser.parse(body) else { return false }
+        return members.first(where: { $0.name == "message" })?.value == .string("Unauthorized")
+    }
+
+    private func authorization(method: HTTPMethod, target: String) async -> String {
         switch authentication {
         case .basic(let email, let apiToken):
             return "Basic " + Data("\(email):\(apiToken)".utf8).base64EncodedString()
@@ -216,6 +247,8 @@ public struct JiraClient: Sendable {
                     basePath: basePath)
         case .bearer(let token):
             return "Bearer " + token
+        case .oauth(let session):
+            return "Bearer " + (await session.accessToken)
         }
     }
 

@@ -28,6 +28,14 @@ public struct SiteBuilder: Sendable {
         public let accountId: String
     }
 
+    /// An OAuth 2.0 (3LO) app with the client credentials it authenticates with.
+    public struct OAuthClient: Sendable, Hashable {
+        public let clientId: String
+        public let clientSecret: String
+        public let callbackUrl: String
+        public let scopes: [String]
+    }
+
     public private(set) var site = Site()
 
     public init() {}
@@ -66,6 +74,31 @@ public struct SiteBuilder: Sendable {
                 accountId: app.accountId, accountType: .app, emailAddress: nil, displayName: app.name,
                 groups: groups ?? ConnectApp.defaultGroups))
         return App(key: app.key, clientKey: app.clientKey, sharedSecret: app.sharedSecret, accountId: app.accountId)
+    }
+
+    /// Registers an OAuth 2.0 app that may request `scopes`.
+    @discardableResult
+    public mutating func oauthApp(
+        _ name: String, scopes: [String], callbackUrl: String = "http://localhost:3000/callback"
+    ) -> OAuthClient {
+        let client = OAuthClient(
+            clientId: APITokens.randomHex(byteCount: 16), clientSecret: APITokens.randomHex(byteCount: 32),
+            callbackUrl: callbackUrl, scopes: scopes)
+        site.oauthApps.append(
+            OAuthApp(
+                clientId: client.clientId, name: name, clientSecretHash: APITokens.hash(client.clientSecret),
+                callbackUrls: [callbackUrl], scopes: scopes))
+        return client
+    }
+
+    /// Gives a person a scoped API token (accepted only through the gateway) and returns it.
+    public mutating func scopedToken(for person: Person, scopes: [String]) throws -> String {
+        guard let index = site.users.firstIndex(where: { $0.accountId == person.accountId }) else {
+            throw SiteBuilderError(description: "\(person.emailAddress) is not a person of this site")
+        }
+        let token = APITokens.generate()
+        site.users[index] = site.users[index].adding(tokenHash: APITokens.hash(token), scopes: scopes)
+        return token
     }
 
     /// Sets a property on a person's record; `json` must be valid JSON.

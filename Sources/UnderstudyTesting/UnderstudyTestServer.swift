@@ -22,15 +22,39 @@ public final class UnderstudyTestServer: Sendable {
     public let port: Int
     /// The token of the control API (`/_understudy/`), for reset, snapshot, journal and faults.
     public let controlToken: String
+    /// The site's cloudId: the gateway's URL is `gatewayURL`.
+    public let cloudId: String
+    private let store: any SiteStore
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
-    private init(port: Int, controlToken: String, group: ServiceGroup, running: Task<Void, any Error>) {
+    private init(
+        port: Int, controlToken: String, cloudId: String, store: any SiteStore, group: ServiceGroup,
+        running: Task<Void, any Error>
+    ) {
         self.port = port
         self.baseURL = "http://127.0.0.1:\(port)"
         self.controlToken = controlToken
+        self.cloudId = cloudId
+        self.store = store
         self.group = group
         self.running = running
+    }
+
+    /// The API gateway, `{baseURL}/ex/jira/{cloudId}`: the site URL of OAuth 2.0 and scoped-token callers.
+    public var gatewayURL: String { "\(baseURL)/ex/jira/\(cloudId)" }
+
+    /// The authorization server's token endpoint.
+    public var tokenURL: String { "\(baseURL)/oauth/token" }
+
+    /// Tokens of `client` for `person`, as if they had consented on the consent page and the code
+    /// had been exchanged (a refresh token when `scopes` has `offline_access`).
+    public func oauthTokens(
+        for client: SiteBuilder.OAuthClient, as person: SiteBuilder.Person, scopes: [String]? = nil
+    ) async throws -> OAuthTokens {
+        let minted = try await OAuthTokenMinter(store: store).mint(
+            clientId: client.clientId, accountId: person.accountId, scopes: scopes ?? client.scopes)
+        return OAuthTokens(accessToken: minted.accessToken, refreshToken: minted.refreshToken, scopes: minted.scopes)
     }
 
     /// Starts a site built in code.
@@ -47,6 +71,7 @@ public final class UnderstudyTestServer: Sendable {
     public static func start(site: Site, explain: Bool = true) async throws -> UnderstudyTestServer {
         let store = InMemorySiteStore()
         try await store.load(site)
+        let identity = try await SiteSetup.ensureIdentity(of: store)
         await store.saveState()
         var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, explain: explain)
         let token = APITokens.randomHex(byteCount: 16)
@@ -67,7 +92,8 @@ public final class UnderstudyTestServer: Sendable {
             _ = await running.result
             throw UnderstudyTestServerError(description: "the test server did not start")
         }
-        return UnderstudyTestServer(port: port, controlToken: token, group: group, running: running)
+        return UnderstudyTestServer(
+            port: port, controlToken: token, cloudId: identity.cloudId, store: store, group: group, running: running)
     }
 
     /// Stops the server gracefully: requests in flight finish and the server stops answering.
@@ -75,6 +101,14 @@ public final class UnderstudyTestServer: Sendable {
         await group.triggerGracefulShutdown()
         _ = await running.result
     }
+}
+
+/// An OAuth 2.0 app's tokens for a user, as the token endpoint gives them.
+public struct OAuthTokens: Sendable, Equatable {
+    public let accessToken: String
+    /// `nil` unless the scopes include `offline_access`.
+    public let refreshToken: String?
+    public let scopes: [String]
 }
 
 /// Why a test server could not start.

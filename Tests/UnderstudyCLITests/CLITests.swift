@@ -125,19 +125,35 @@ struct CLITests {
         #expect(listed.standardOutput.contains("sync-client  Sync"))
         #expect(!listed.standardOutput.contains(String(secret)))
 
-        let (server, printed) = try cli.serve(["--database", database])
+        let (server, printed) = try cli.serve(["--database", database, "--control-token", "cli-control-token"])
         defer { server.stopIfRunning() }
         let cloudId = try #require(printed.split(separator: "Site cloudId ").last?.prefix(36))
+        let minted = try await http(
+            "POST", "\(server.baseURL)/_understudy/oauth/tokens", authorization: "Bearer cli-control-token",
+            body: #"{"clientId": "sync-client", "accountId": "557058:ada", "scopes": ["read:jira-user"]}"#)
+        #expect(minted.status == 201)
+        let accessToken = try #require(minted.body.split(separator: "\"")[safe: 3])
+        let throughGateway = try cli.run([
+            "props", "list", "--site", "\(server.baseURL)/ex/jira/\(cloudId)", "--account-id", "557058:ada", "--bearer",
+            String(accessToken),
+        ])
+        #expect(throughGateway.status == 0, "\(throughGateway.standardError)")
+        #expect(throughGateway.standardOutput.contains("seeded"))
+        let onSite = try cli.run([
+            "props", "list", "--site", server.baseURL, "--account-id", "557058:ada", "--bearer", String(accessToken),
+        ])
+        #expect(onSite.status == 4, "a Bearer token on the site URL is not authenticated")
         let tenant = try await http("GET", "\(server.baseURL)/_edge/tenant_info")
         #expect(tenant.body == "{\"cloudId\":\"\(cloudId)\"}")
         let myself = try await http(
             "GET", "\(server.baseURL)/ex/jira/\(cloudId)/rest/api/3/myself", email: "ada@example.com",
             token: String(token))
         #expect(myself.status == 200)
-        let onSite = try await http(
+        let scopedOnSite = try await http(
             "GET", "\(server.baseURL)/rest/api/3/myself", email: "ada@example.com", token: String(token))
-        #expect(onSite.status == 401)
-        #expect(onSite.headers["x-understudy-explain"]?.contains("/ex/jira/\(cloudId)/rest/api/3/myself") == true)
+        #expect(scopedOnSite.status == 401)
+        #expect(
+            scopedOnSite.headers["x-understudy-explain"]?.contains("/ex/jira/\(cloudId)/rest/api/3/myself") == true)
         #expect(server.stop() == 0)
 
         let (restarted, printedAgain) = try cli.serve(["--database", database])
@@ -319,4 +335,8 @@ struct PropsCLITests {
         #expect(noCredentials.status == 64)
         #expect(server.stop() == 0)
     }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
 }

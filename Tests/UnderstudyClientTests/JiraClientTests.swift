@@ -215,3 +215,72 @@ struct JiraClientTests {
         return Int(response.status.code)
     }
 }
+
+/// An OAuth 2.0 integration written in Swift: the client talks to the gateway and refreshes an
+/// expired access token by itself, keeping the rotated refresh token.
+@Suite("Swift client as an OAuth 2.0 app")
+struct JiraClientOAuthTests {
+    @Test("The gateway with .oauth: calls as the user, refreshes after expiry, keeps the newest tokens")
+    func oauthRefreshesByItself() async throws {
+        var builder = SiteBuilder()
+        let bob = builder.user("bob@example.com", name: "Bob")
+        let client = builder.oauthApp("Sync", scopes: ["read:jira-user", "write:jira-work", "offline_access"])
+        let server = try await UnderstudyTestServer.start(builder)
+        defer { Task { await server.stop() } }
+        let tokens = try await server.oauthTokens(for: client, as: bob)
+        let authentication = JiraClient.Authentication.oauth(
+            clientId: client.clientId, clientSecret: client.clientSecret, token: tokens.accessToken,
+            refreshToken: tokens.refreshToken, tokenURL: server.tokenURL)
+        let jira = try JiraClient(site: server.gatewayURL, authentication: authentication, retryPolicy: .none)
+        #expect(try await jira.myself().accountId == bob.accountId)
+        #expect(try await jira.setRawUserProperty("sync", accountId: bob.accountId, json: "1") == .created)
+
+        try await moveClock(server, by: 3601)
+        #expect(try await jira.rawUserProperty("sync", accountId: bob.accountId) == "1", "refreshed by itself")
+        guard case .oauth(let session) = authentication else { return }
+        let current = await session.tokens
+        #expect(current.accessToken != tokens.accessToken)
+        #expect(current.refreshToken != tokens.refreshToken, "the rotated refresh token is kept")
+
+        // Scopes are not a credential problem: a scope mismatch is not refreshed, it is reported.
+        do {
+            _ = try await jira.appPropertyKeys(appKey: "com.example.none")
+            Issue.record("app properties refuse OAuth callers")
+        } catch let error as JiraClientError {
+            #expect(error.status == 401)
+        }
+    }
+
+    @Test("Without a refresh token an expired access token is reported with the gateway's reason")
+    func noRefreshToken() async throws {
+        var builder = SiteBuilder()
+        let bob = builder.user("bob@example.com")
+        let client = builder.oauthApp("Sync", scopes: ["read:jira-user"])
+        let server = try await UnderstudyTestServer.start(builder)
+        defer { Task { await server.stop() } }
+        let tokens = try await server.oauthTokens(for: client, as: bob)
+        #expect(tokens.refreshToken == nil)
+        let jira = try JiraClient(
+            site: server.gatewayURL,
+            authentication: .oauth(
+                clientId: client.clientId, clientSecret: client.clientSecret, token: tokens.accessToken,
+                tokenURL: server.tokenURL), retryPolicy: .none)
+        try await moveClock(server, by: 3601)
+        do {
+            _ = try await jira.myself()
+            Issue.record("an expired token is refused")
+        } catch let error as JiraClientError {
+            #expect(error.status == 401)
+            #expect(error.explanation?.contains("expired at") == true)
+        }
+    }
+
+    func moveClock(_ server: UnderstudyTestServer, by seconds: Int) async throws {
+        var request = HTTPClientRequest(url: "\(server.baseURL)/_understudy/clock")
+        request.method = .PUT
+        request.headers.add(name: "Authorization", value: "Bearer \(server.controlToken)")
+        request.body = .bytes(ByteBuffer(string: "{\"offsetSeconds\": \(seconds)}"))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        #expect(response.status == .ok)
+    }
+}

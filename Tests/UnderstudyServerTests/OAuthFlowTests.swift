@@ -480,6 +480,36 @@ struct OAuthFlowTests {
         }
     }
 
+    @Test("POST /_understudy/oauth/tokens mints what a consent would give; unknown apps, users and scopes are refused")
+    func mintedTokens() async throws {
+        try await TestSite.test { client in
+            let mint = { (body: String) in
+                try await client.execute(
+                    uri: "/_understudy/oauth/tokens", method: .post, headers: .control, body: ByteBuffer(text: body))
+            }
+            let minted = try await mint(
+                #"{"clientId": "tour-client", "accountId": "557058:bob", "scopes": ["read:jira-user"]}"#)
+            #expect(minted.status == .created)
+            let tokens = Self.strings(try minted.json())
+            #expect(tokens["refresh_token"] == nil)
+            #expect(tokens["scope"] == "read:jira-user")
+            try await client.execute(
+                uri: "\(TestSite.gateway)/rest/api/3/myself", method: .get, headers: Self.bearer(tokens["access_token"])
+            ) { #expect($0.status == .ok) }
+            for (body, reason) in [
+                (#"{"clientId": "nobody", "accountId": "557058:bob", "scopes": []}"#, "client_id 'nobody'"),
+                (#"{"clientId": "tour-client", "accountId": "557058:bob", "scopes": ["admin"]}"#, "The scope admin"),
+                (#"{"clientId": "tour-client", "accountId": "557058:app-tour", "scopes": []}"#, "No active person"),
+                (#"{"clientId": "tour-client", "accountId": "557058:dave", "scopes": []}"#, "No active person"),
+            ] {
+                let refused = try await mint(body)
+                #expect(refused.status == .notFound, "\(body)")
+                #expect(refused.errorMessage?.contains(reason) == true, "\(body)")
+            }
+            #expect(try await mint("[]").status == .badRequest)
+        }
+    }
+
     @Test("The control API registers an OAuth app and shows its secret once; reset forgets it")
     func registerAndReset() async throws {
         try await TestSite.test { client in

@@ -8,6 +8,7 @@ import UnderstudyCore
 /// |---|---|---|
 /// | GET | `/_understudy/oauth/apps` | the OAuth apps (secrets never shown) |
 /// | POST | `/_understudy/oauth/apps` | registers one (`name`, `callbackUrls`, `scopes`, optional `clientId`); `201` with its secret, shown once |
+/// | POST | `/_understudy/oauth/tokens` | tokens for a user and app without the consent page (`clientId`, `accountId`, `scopes`) |
 /// | GET | `/_understudy/oauth/consents` | every user's consent to every app |
 /// | DELETE | `/_understudy/oauth/consents/{clientId}/{accountId}` | revokes one: its codes and tokens stop working at once |
 extension ControlPlane {
@@ -36,6 +37,32 @@ extension ControlPlane {
                 created = .object(fields)
             }
             return builder.json(.created, created)
+        case (.post, "tokens"):
+            guard case .object(let members) = try await Self.json(request),
+                case .string(let clientId)? = members.first(where: { $0.name == "clientId" })?.value,
+                case .string(let accountId)? = members.first(where: { $0.name == "accountId" })?.value,
+                case .array(let scopeValues)? = members.first(where: { $0.name == "scopes" })?.value
+            else {
+                throw ControlRequestError.badRequest(
+                    "Send {\"clientId\": …, \"accountId\": …, \"scopes\": [\"read:jira-user\", …]}.")
+            }
+            let scopes = scopeValues.compactMap { if case .string(let scope) = $0 { scope } else { nil } }
+            let tokens: OAuthTokenMinter.Tokens
+            do {
+                tokens = try await OAuthTokenMinter(store: store, now: clock.now).mint(
+                    clientId: clientId, accountId: accountId, scopes: scopes)
+            } catch let refusal as OAuthTokenMinter.Refusal {
+                throw ControlRequestError(
+                    status: .notFound, message: refusal.description, explanation: refusal.description)
+            }
+            var fields = [
+                JSONMember("access_token", .string(tokens.accessToken)),
+                JSONMember("expires_in", .number(String(tokens.expiresIn))),
+                JSONMember("token_type", .string("Bearer")),
+            ]
+            if let refresh = tokens.refreshToken { fields.append(JSONMember("refresh_token", .string(refresh))) }
+            fields.append(JSONMember("scope", .string(tokens.scopes.joined(separator: " "))))
+            return builder.json(.created, .object(fields))
         case (.get, "consents"):
             let consents = try await store.oauth.oauthConsents()
             return builder.json(.ok, .object([JSONMember("consents", .array(consents.map(Self.json)))]))
@@ -57,7 +84,7 @@ extension ControlPlane {
             throw ControlRequestError(
                 status: .notFound, message: "The requested resource could not be found.",
                 explanation:
-                    "The OAuth part of the control API has GET and POST /_understudy/oauth/apps, GET /_understudy/oauth/consents and DELETE /_understudy/oauth/consents/{clientId}/{accountId}."
+                    "The OAuth part of the control API has GET and POST /_understudy/oauth/apps, POST /_understudy/oauth/tokens, GET /_understudy/oauth/consents and DELETE /_understudy/oauth/consents/{clientId}/{accountId}."
             )
         }
     }

@@ -62,8 +62,8 @@ extension AuthorizationServer {
             return TokenRequest(
                 parameters: try OAuthTokenRequest.parameters(
                     contentType: request.headers[.contentType], body: Array(body.readableBytesView)))
-        } catch let refusal as OAuthTokenRequest.Refusal {
-            throw invalidRequest(refusal.description, explanation: refusal.explanation)
+        } catch {
+            throw invalidRequest(error.description, explanation: error.explanation)
         }
     }
 
@@ -164,7 +164,7 @@ extension AuthorizationServer {
     }
 
     /// A new access token and refresh token, in clear for the answer.
-    struct NewTokens {
+    struct NewTokens: Sendable {
         let accessToken: String
         let refreshToken: String
         let expiresAt: Date
