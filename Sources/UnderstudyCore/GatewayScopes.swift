@@ -53,21 +53,21 @@ public enum GatewayScopes {
     ]
 
     /// Scopes an app may hold that are not Jira's: they never satisfy an operation.
-    public static let identityScopes: Set<String> = ["offline_access", "read:me"]
+    public static let identityScopes = ["offline_access", "read:me"]
 
     private static func classic(_ scope: String) -> ScopeSet { ScopeSet(kind: .classic, scopes: [scope]) }
     private static func granular(_ scopes: String...) -> ScopeSet { granular(scopes) }
     private static func granular(_ scopes: [String]) -> ScopeSet { ScopeSet(kind: .granular, scopes: scopes) }
 
     /// Whether `held` holds every scope of one of the operation's sets (or it needs none).
-    public static func satisfies(_ operation: JiraOperation, held: Set<String>) -> Bool {
+    public static func satisfies(_ operation: JiraOperation, held: [String]) -> Bool {
         let sets = table[operation] ?? []
         return sets.isEmpty || sets.contains { $0.scopes.allSatisfy(held.contains) }
     }
 
     /// `nil` when `held` satisfies the operation; otherwise the explanation of the mismatch, naming
     /// every set that would satisfy it and the scopes held.
-    public static func mismatch(_ operation: JiraOperation, version: String, held: Set<String>) -> String? {
+    public static func mismatch(_ operation: JiraOperation, version: String, held: [String]) -> String? {
         if satisfies(operation, held: held) { return nil }
         let alternatives = (table[operation] ?? []).map {
             "\($0.scopes.joined(separator: " + ")) (\($0.kind.rawValue))"

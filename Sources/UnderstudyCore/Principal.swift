@@ -18,11 +18,11 @@ public struct Principal: Sendable {
     /// The account whose permissions apply.
     public let user: User
     public let credential: Credential
-    /// The scopes the credential holds, checked by the gateway (empty for site-URL credentials,
-    /// which are not scope-checked there).
-    public let scopes: Set<String>
+    /// The scopes the credential holds, in the order they were granted, checked by the gateway
+    /// (empty for site-URL credentials, which are not scope-checked there).
+    public let scopes: [String]
 
-    public init(user: User, credential: Credential, scopes: Set<String> = []) {
+    public init(user: User, credential: Credential, scopes: [String] = []) {
         self.user = user
         self.credential = credential
         self.scopes = scopes

@@ -5,7 +5,7 @@ import UnderstudyCore
 /// Spec 8.2 as a table: which scopes pass which operation, and what a mismatch says.
 @Suite("Gateway scopes")
 struct GatewayScopeTests {
-    static let cases: [(JiraOperation, Set<String>, Bool)] = [
+    static let cases: [(JiraOperation, [String], Bool)] = [
         (.getUserProperty, ["read:jira-user"], true),
         (.getUserProperty, ["read:user.property:jira"], true),
         (.getUserProperty, ["write:jira-work"], false),
@@ -28,7 +28,7 @@ struct GatewayScopeTests {
     ]
 
     @Test("A token passes when it holds every scope of one set", arguments: cases)
-    func table(operation: JiraOperation, held: Set<String>, passes: Bool) {
+    func table(operation: JiraOperation, held: [String], passes: Bool) {
         #expect((GatewayScopes.mismatch(operation, version: "3", held: held) == nil) == passes)
     }
 

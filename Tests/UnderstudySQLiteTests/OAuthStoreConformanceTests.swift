@@ -28,6 +28,16 @@ struct OAuthStoreConformanceTests {
             refreshTokenHash: "refresh-\(name)")
     }
 
+    /// Exchanges code `hash` for `tokens` in family `familyId`, as the token endpoint does.
+    static func redeem(
+        _ store: any SiteStore, _ hash: String, familyId: String, tokens name: String,
+        redirectUri: String = "https://app.example.com/cb", after seconds: TimeInterval = 0
+    ) async throws -> CodeRedemption {
+        try await store.oauth.redeemCode(
+            codeHash: hash, clientId: "client-1", redirectUri: redirectUri, now: start.addingTimeInterval(seconds),
+            familyId: familyId, tokens: tokens(name))
+    }
+
     func withStore(_ kind: StoreKind, _ body: (any SiteStore) async throws -> Void) async throws {
         let (store, cleanUp) = try await kind.make()
         do {
@@ -74,17 +84,12 @@ struct OAuthStoreConformanceTests {
     func codeExchange(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             try await store.oauth.recordConsent(Self.code("c1"))
-            let wrongRedirect = try await store.oauth.redeemCode(
-                codeHash: "c1", clientId: "client-1", redirectUri: "https://app.example.com/cb/", now: Self.start,
-                familyId: "f0", tokens: Self.tokens("0"))
+            let wrongRedirect = try await Self.redeem(
+                store, "c1", familyId: "f0", tokens: "0", redirectUri: "https://app.example.com/cb/")
             guard case .refused = wrongRedirect else { Issue.record("redirect_uri must match"); return }
-            let redeemed = try await store.oauth.redeemCode(
-                codeHash: "c1", clientId: "client-1", redirectUri: "https://app.example.com/cb", now: Self.start,
-                familyId: "f1", tokens: Self.tokens("1"))
+            let redeemed = try await Self.redeem(store, "c1", familyId: "f1", tokens: "1")
             #expect(redeemed == .redeemed(Self.code("c1")))
-            let again = try await store.oauth.redeemCode(
-                codeHash: "c1", clientId: "client-1", redirectUri: "https://app.example.com/cb", now: Self.start,
-                familyId: "f2", tokens: Self.tokens("2"))
+            let again = try await Self.redeem(store, "c1", familyId: "f2", tokens: "2")
             guard case .refused = again else { Issue.record("a code is single-use"); return }
             let grant = try await store.oauth.accessToken(hash: "access-1")
             #expect(grant?.accountId == Fixture.bob.accountId)
@@ -93,9 +98,7 @@ struct OAuthStoreConformanceTests {
             #expect(try await store.oauth.accessToken(hash: "access-2") == nil)
 
             try await store.oauth.recordConsent(Self.code("late"))
-            let late = try await store.oauth.redeemCode(
-                codeHash: "late", clientId: "client-1", redirectUri: "https://app.example.com/cb",
-                now: Self.start.addingTimeInterval(601), familyId: "f3", tokens: Self.tokens("3"))
+            let late = try await Self.redeem(store, "late", familyId: "f3", tokens: "3", after: 601)
             guard case .refused = late else { Issue.record("a code expires after 10 minutes"); return }
         }
     }
@@ -104,9 +107,7 @@ struct OAuthStoreConformanceTests {
     func noRefreshWithoutOfflineAccess(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             try await store.oauth.recordConsent(Self.code("c1", scopes: ["read:jira-user"]))
-            _ = try await store.oauth.redeemCode(
-                codeHash: "c1", clientId: "client-1", redirectUri: "https://app.example.com/cb", now: Self.start,
-                familyId: "f1", tokens: Self.tokens("1"))
+            _ = try await Self.redeem(store, "c1", familyId: "f1", tokens: "1")
             let refreshed = try await store.oauth.refresh(
                 refreshTokenHash: "refresh-1", clientId: "client-1", now: Self.start, tokens: Self.tokens("2"))
             #expect(refreshed == .refused(OAuthTokenRules.unknownRefreshToken))
@@ -119,9 +120,7 @@ struct OAuthStoreConformanceTests {
     func rotationAndRevocation(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             try await store.oauth.recordConsent(Self.code("c1"))
-            _ = try await store.oauth.redeemCode(
-                codeHash: "c1", clientId: "client-1", redirectUri: "https://app.example.com/cb", now: Self.start,
-                familyId: "f1", tokens: Self.tokens("1"))
+            _ = try await Self.redeem(store, "c1", familyId: "f1", tokens: "1")
             let first = try await store.oauth.refresh(
                 refreshTokenHash: "refresh-1", clientId: "client-1", now: Self.start.addingTimeInterval(60),
                 tokens: Self.tokens("2"))
@@ -158,9 +157,7 @@ struct OAuthStoreConformanceTests {
         try await withStore(kind) { store in
             try await store.saveState()
             try await store.oauth.recordConsent(Self.code("c1"))
-            _ = try await store.oauth.redeemCode(
-                codeHash: "c1", clientId: "client-1", redirectUri: "https://app.example.com/cb", now: Self.start,
-                familyId: "f1", tokens: Self.tokens("1"))
+            _ = try await Self.redeem(store, "c1", familyId: "f1", tokens: "1")
             #expect(try await store.oauth.accessToken(hash: "access-1") != nil)
             try await store.restoreSavedState()
             #expect(try await store.oauth.accessToken(hash: "access-1") == nil)

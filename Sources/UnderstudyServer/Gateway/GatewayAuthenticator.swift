@@ -40,7 +40,8 @@ struct GatewayAuthenticator: Sendable {
         }
     }
 
-    private func bearer(_ token: String) async throws -> Outcome {
+    /// An OAuth 2.0 access token: the user who consented, with the granted scopes.
+    func bearer(_ token: String) async throws -> Outcome {
         guard let grant = try await store.oauth.accessToken(hash: APITokens.hash(token)) else {
             return .refused(
                 "The Bearer token is not an access token of this site: it was never issued here, was cut short, or its consent was revoked or the site reset. (A refresh token is not an access token.)"
@@ -56,7 +57,7 @@ struct GatewayAuthenticator: Sendable {
             return .refused("The access token's user \(grant.accountId) is deactivated or no longer on the site.")
         }
         return .principal(
-            Principal(user: user, credential: .oauth(clientId: grant.clientId), scopes: Set(grant.scopes)))
+            Principal(user: user, credential: .oauth(clientId: grant.clientId), scopes: grant.scopes))
     }
 
     private func basic(_ encoded: Substring, siteURL: () -> String) async throws -> Outcome {
@@ -85,6 +86,6 @@ struct GatewayAuthenticator: Sendable {
         guard user.active else {
             return .refused("The account \(email) is deactivated, and deactivated users cannot sign in.")
         }
-        return .principal(Principal(user: user, credential: .scopedAPIToken, scopes: Set(matched.scopes)))
+        return .principal(Principal(user: user, credential: .scopedAPIToken, scopes: matched.scopes))
     }
 }

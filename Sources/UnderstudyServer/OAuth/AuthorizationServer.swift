@@ -18,6 +18,8 @@ import UnderstudyCore
 /// Secrets never stay in clear: codes and tokens are handed out once and stored as hashes.
 struct AuthorizationServer: Sendable {
     let store: any SiteStore
+    /// Checks Bearer tokens for `accessible-resources` and `/me` exactly as the gateway does.
+    let gatewayAuthenticator: GatewayAuthenticator
     let identity: SiteIdentityCache
     let representations: Representations
     let now: @Sendable () -> Date
@@ -70,9 +72,9 @@ struct AuthorizationServer: Sendable {
         case .token:
             return try await token(request, builder: &builder)
         case .accessibleResources:
-            let grant = try await bearerGrant(request, builder: &builder)
+            let principal = try await bearerPrincipal(request, builder: &builder)
             let site = try await identity.identity()
-            let scopes = grant.scopes.filter { !GatewayScopes.identityScopes.contains($0) }
+            let scopes = principal.scopes.filter { !GatewayScopes.identityScopes.contains($0) }
             let resource = JSONValue.object([
                 JSONMember("id", .string(site.cloudId)),
                 JSONMember("name", .string(site.name)),
@@ -82,16 +84,14 @@ struct AuthorizationServer: Sendable {
             ])
             return builder.json(.ok, .array([resource]))
         case .me:
-            let grant = try await bearerGrant(request, builder: &builder)
-            guard grant.scopes.contains("read:me") else {
-                let held = grant.scopes.isEmpty ? "no scopes" : grant.scopes.joined(separator: ", ")
+            let principal = try await bearerPrincipal(request, builder: &builder)
+            guard principal.scopes.contains("read:me") else {
+                let held = principal.scopes.isEmpty ? "no scopes" : principal.scopes.joined(separator: ", ")
                 throw JiraFailure.scopeMismatch(
                     "GET /me needs read:me (the user identity API); the token has \(held). Add read:me to the app's scopes and to the authorization's scope parameter."
                 )
             }
-            guard let user = try await store.user(accountId: grant.accountId) else {
-                throw JiraFailure.gatewayUnauthorized("The token's user \(grant.accountId) is no longer on the site.")
-            }
+            let user = principal.user
             let name = user.displayName
             return builder.json(
                 .ok,
@@ -113,8 +113,9 @@ struct AuthorizationServer: Sendable {
         }
     }
 
-    /// The grant of a valid `Authorization: Bearer` access token; otherwise the gateway's `401`.
-    private func bearerGrant(_ request: Request, builder: inout ResponseBuilder) async throws -> AccessTokenGrant {
+    /// The principal of a valid `Authorization: Bearer` access token, checked as the gateway
+    /// checks it; otherwise the gateway's `401`.
+    private func bearerPrincipal(_ request: Request, builder: inout ResponseBuilder) async throws -> Principal {
         guard let header = request.headers[.authorization],
             let (scheme, credentials) = Authenticator.schemeAndCredentials(Substring(header)),
             case .bearer = scheme
@@ -122,20 +123,13 @@ struct AuthorizationServer: Sendable {
             throw JiraFailure.gatewayUnauthorized(
                 "This endpoint takes Authorization: Bearer <access token> from POST /oauth/token.")
         }
-        let token = String(credentials.trimmingWhitespace())
-        guard let grant = try await store.oauth.accessToken(hash: APITokens.hash(token)) else {
-            throw JiraFailure.gatewayUnauthorized(
-                "The Bearer token is not an access token of this site: never issued here, cut short, or its consent was revoked."
-            )
+        switch try await gatewayAuthenticator.bearer(String(credentials.trimmingWhitespace())) {
+        case .refused(let reason): throw JiraFailure.gatewayUnauthorized(reason)
+        case .principal(let principal):
+            builder.callerAccountId = principal.accountId
+            if case .oauth(let clientId) = principal.credential { builder.callerClientId = clientId }
+            return principal
         }
-        guard now() <= grant.expiresAt else {
-            throw JiraFailure.gatewayUnauthorized(
-                "The access token expired at \(OAuthTokenRules.timestamp(grant.expiresAt)); POST /oauth/token with grant_type=refresh_token gives a new one."
-            )
-        }
-        builder.callerAccountId = grant.accountId
-        builder.callerClientId = grant.clientId
-        return grant
     }
 
     /// A new secret for a code or token: 256 random bits as hex.

@@ -37,7 +37,8 @@ struct UnderstudyResponder: HTTPResponder {
         self.gatewayAuthenticator = GatewayAuthenticator(store: store, now: now)
         self.representations = Representations(address: address)
         self.authorizationServer = AuthorizationServer(
-            store: store, identity: controlPlane.identity, representations: representations, now: now)
+            store: store, gatewayAuthenticator: gatewayAuthenticator, identity: controlPlane.identity,
+            representations: representations, now: now)
         self.userProperties = UserPropertyService(store: store)
         self.appProperties = AppPropertyService(store: store)
     }
@@ -229,6 +230,8 @@ struct UnderstudyResponder: HTTPResponder {
             method: request.method.rawValue, target: target)
         var caller: User?
         var app: ConnectApp?
+        /// Why the credentials sent were refused, if they were.
+        var failure: String?
         switch authentication {
         case .anonymous: break
         case .user(let user):
@@ -238,24 +241,20 @@ struct UnderstudyResponder: HTTPResponder {
             app = connectApp
         case .gatewayOnly(let credential):
             let identity = try await controlPlane.identity.identity()
-            let reason =
+            failure =
                 "\(credential) are accepted only through the API gateway: call \(representations.gatewayBase(cloudId: identity.cloudId))\(target)."
-            builder.authenticationFailed = true
-            if route.requiresAuthentication {
-                let message =
-                    route.isAppPropertyResource ? JiraFailure.notAnAppMessage : JiraFailure.notAuthenticatedMessage
-                throw shape(JiraFailure(.unauthorized, message: message, explanation: reason))
-            }
-            explanation = reason
         case .failed(let reason):
+            failure = reason
+        }
+        if let failure {
             builder.authenticationFailed = true
             if route.requiresAuthentication {
                 let message =
                     route.isAppPropertyResource ? JiraFailure.notAnAppMessage : JiraFailure.notAuthenticatedMessage
-                throw shape(JiraFailure(.unauthorized, message: message, explanation: reason))
+                throw shape(JiraFailure(.unauthorized, message: message, explanation: failure))
             }
             // Anonymous-capable resources answer as for an anonymous caller; say why in the header.
-            explanation = reason
+            explanation = failure
         }
         builder.callerAccountId = caller?.accountId
         builder.callerAppKey = app?.key
