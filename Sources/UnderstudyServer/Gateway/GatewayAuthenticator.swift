@@ -8,6 +8,9 @@ import UnderstudyCore
 struct GatewayAuthenticator: Sendable {
     let store: any SiteStore
     let now: @Sendable () -> Date
+    /// Each Bearer token's hash, so a token sent again (as apps do until it expires) is not hashed
+    /// again. Only the computation is remembered: the grant is looked up every time (memory only).
+    let tokenHashes = BoundedCache<String, String>()
 
     enum Outcome {
         case principal(Principal)
@@ -42,7 +45,14 @@ struct GatewayAuthenticator: Sendable {
 
     /// An OAuth 2.0 access token: the user who consented, with the granted scopes.
     func bearer(_ token: String) async throws -> Outcome {
-        guard let grant = try await store.oauth.accessToken(hash: APITokens.hash(token)) else {
+        let hash: String
+        if let known = tokenHashes[token] {
+            hash = known
+        } else {
+            hash = APITokens.hash(token)
+            tokenHashes.remember(hash, for: token)
+        }
+        guard let grant = try await store.oauth.accessToken(hash: hash) else {
             return .refused(
                 "The Bearer token is not an access token of this site: it was never issued here, was cut short, or its consent was revoked or the site reset. (A refresh token is not an access token.)"
             )
