@@ -461,17 +461,19 @@ def main():
             # A fresh process warms up for longer before the figure everything is compared with.
             ceiling[connections] = median_of(
                 runs, server.url + "/status", connections, seconds, warm_up=1 if options.smoke else 3, pid=pid)
-        def paired(script, before_each=lambda: None):
+        def paired(script, before_each=lambda: None, target=None):
             """The row and GET /status measured alternately, `runs` times, each ratio taken within its
             pair. A shared virtual machine's speed drifts during a run (the same /status has been
             seen at 40 and at 52 µs of CPU a few minutes apart); a ceiling measured minutes away
-            from the row would make the ratio a measure of the drift."""
-            wrk(server.url, 32, 1, script)
+            from the row would make the ratio a measure of the drift. `target`: another server than
+            the main one."""
+            target = target or server
+            wrk(target.url, 32, 1, script)
             pairs = []
             for _ in range(runs):
                 before_each()
-                status = wrk(server.url + "/status", 32, seconds, None, pid)
-                pairs.append((status, wrk(server.url, 32, seconds, script, pid)))
+                status = wrk(target.url + "/status", 32, seconds, None, target.process.pid)
+                pairs.append((status, wrk(target.url, 32, seconds, script, target.process.pid)))
             merged = {key: statistics.median(r[key] for _, r in pairs) for key in ("rps", "p50", "p99", "cpu_us")}
             merged["status"] = {key: statistics.median(s[key] for s, _ in pairs) for key in ("rps", "p99", "cpu_us")}
             merged["ratio"] = statistics.median(r["rps"] / s["rps"] for s, r in pairs)
@@ -485,9 +487,6 @@ def main():
         # Writes come last: on a virtual machine the disk writeback they cause slows everything
         # measured after them for a while, so each /status of a write pair waits for it to finish.
         measured["put"] = paired(scripts["put"], before_each=os.sync)
-        # Row 8's size is the site's, before the refresh row stores a token pair per request.
-        site_bytes = os.path.getsize(database)
-        measured["refresh"] = paired(scripts["refresh"], before_each=os.sync)
         base = ceiling[32]["rps"]
 
         def figure(r):
@@ -536,7 +535,7 @@ def main():
             "met" if reset_client < 5 else "MISSED")
         row(f"8. scale: row 2 at {users * KEYS_PER_USER} properties",
             f"p50 {get['p50']:.3f} ms, p99 {get['p99']:.3f} ms")
-        size = site_bytes / (users * KEYS_PER_USER) * 1_000_000 / 2**20
+        size = os.path.getsize(database) / (users * KEYS_PER_USER) * 1_000_000 / 2**20
         row("8. database size per million properties", f"{size:.0f} MiB")
         if options.scale and not options.smoke:
             for total in (1_000, 1_000_000, 10_000_000):
@@ -553,6 +552,14 @@ def main():
                 row(f"8. scale: row 2 at {count} properties", f"p50 {r['p50']:.3f} ms, p99 {r['p99']:.3f} ms, "
                     f"{r['rps']:.0f} req/s", "", "", size)
         row("9. memory: RSS idle / peak during rows 1-5", f"{idle_rss / 1024:.1f} MiB / {peak_rss / 1024:.1f} MiB")
+        # Row 13 stores a token pair per request: on a copy of the site, so that the rows above and
+        # the cold starts measure the site as seeded.
+        refresh_database = os.path.join(work, "refresh.sqlite")
+        shutil.copy(database, refresh_database)
+        os.sync()
+        refresh_server = Server(options.binary, refresh_database)
+        measured["refresh"] = paired(scripts["refresh"], before_each=os.sync, target=refresh_server)
+        refresh_server.stop()
         if options.postgres:
             log("seeding PostgreSQL ...")
             subprocess.run([options.binary, "seed", site, "--database", options.postgres], check=True,
