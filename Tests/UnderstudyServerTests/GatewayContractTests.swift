@@ -115,6 +115,12 @@ struct GatewayContractTests {
                 expectUnauthorized(response)
                 #expect(response.explanation?.hasPrefix("The request has no credentials") == true)
             }
+            let signed = TestSite.token("com.example.tour", .get, "/rest/api/3/myself")
+            try await client.execute(uri: Self.myself + "?jwt=\(signed)", method: .get) { response in
+                expectUnauthorized(response)
+                #expect(response.explanation?.contains("jwt query parameter") == true)
+                #expect(response.explanation?.contains("\(TestSite.baseURL)/rest/api/3/myself?jwt=") == true)
+            }
             try await client.execute(
                 uri: Self.myself, method: .get, headers: .basic("ada@example.com", "not-a-token")
             ) { expectUnauthorized($0) }

@@ -18,8 +18,17 @@ struct GatewayAuthenticator: Sendable {
         case refused(String)
     }
 
-    /// - Parameter siteURL: the same request on the site URL, for explanations (made only for them).
-    func authenticate(authorization: String?, siteURL: () -> String) async throws -> Outcome {
+    /// - Parameters:
+    ///   - carriesJWTParameter: whether the query has a `jwt` parameter (a Connect JWT).
+    ///   - siteURL: the same request on the site URL, for explanations (made only for them).
+    func authenticate(authorization: String?, carriesJWTParameter: Bool, siteURL: () -> String) async throws
+        -> Outcome
+    {
+        if carriesJWTParameter {
+            return .refused(
+                "Connect JWTs (here the jwt query parameter) are accepted only on the site URL, not through the API gateway: call \(siteURL())."
+            )
+        }
         guard let authorization else {
             return .refused(
                 "The request has no credentials; the gateway takes Authorization: Bearer <OAuth 2.0 access token>, or Basic e-mail:token with a scoped API token."

@@ -13,6 +13,7 @@ extension UnderstudyResponder {
         let principal: Principal
         switch try await gatewayAuthenticator.authenticate(
             authorization: request.headers[.authorization],
+            carriesJWTParameter: rawQuery.map(Self.hasJWTParameter) ?? false,
             siteURL: { representations.siteBase + target.jiraPath + (rawQuery.map { "?" + $0 } ?? "") })
         {
         case .refused(let reason): throw JiraFailure.gatewayUnauthorized(reason)
@@ -74,6 +75,13 @@ extension UnderstudyResponder {
             explanation = exchange.note
         }
         return try await dispatch(&exchange, caller: principal.user, app: nil)
+    }
+}
+
+extension UnderstudyResponder {
+    /// Whether a raw query has a `jwt` parameter, without decoding it.
+    static func hasJWTParameter(_ query: Substring) -> Bool {
+        query.split(separator: "&").contains { $0 == "jwt" || $0.hasPrefix("jwt=") }
     }
 }
 
