@@ -92,6 +92,9 @@ struct ServeCommand: AsyncParsableCommand {
                     printDemoCredentials()
                 }
                 let identity = try await SiteSetup.ensureIdentity(of: store)
+                // Before the state is saved for reset: what no longer works is not copied at every start.
+                let purged = try await store.oauth.purgeExpired(now: Date())
+                if purged > 0 { say("Removed \(purged) expired OAuth 2.0 codes, access tokens and token families.") }
                 var configuration = ServerConfiguration(
                     host: host, port: port, baseURL: baseURL, explain: !noExplain)
                 configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))

@@ -359,4 +359,9 @@ struct CachedOAuthStore: OAuthStore {
         defer { cache.forgetAccessTokens() }
         return try await backing.revokeConsent(clientId: clientId, accountId: accountId)
     }
+
+    func purgeExpired(now: Date) async throws -> Int {
+        defer { cache.forgetAccessTokens() }
+        return try await backing.purgeExpired(now: now)
+    }
 }

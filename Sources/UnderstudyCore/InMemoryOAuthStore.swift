@@ -102,6 +102,21 @@ extension InMemorySiteStore: OAuthStore {
             clientId: family.clientId, accountId: family.accountId, scopes: family.scopes, expiresAt: expiresAt)
     }
 
+    public func purgeExpired(now: Date) -> Int {
+        let horizon = now.addingTimeInterval(-OAuthTokenRules.retention)
+        let codes = oauthRecords.codes.count
+        oauthRecords.codes = oauthRecords.codes.filter { $0.value.code.expiresAt >= horizon }
+        // A family's tokens go with it and are not counted apart, as in the database stores.
+        let dead = Set(
+            oauthRecords.families.values.filter { OAuthTokenRules.isPurgeable($0, now: now) }.map(\.familyId))
+        oauthRecords.families = oauthRecords.families.filter { !dead.contains($0.key) }
+        oauthRecords.refreshTokens = oauthRecords.refreshTokens.filter { !dead.contains($0.value.familyId) }
+        oauthRecords.accessTokens = oauthRecords.accessTokens.filter { !dead.contains($0.value.familyId) }
+        let tokens = oauthRecords.accessTokens.count
+        oauthRecords.accessTokens = oauthRecords.accessTokens.filter { $0.value.expiresAt >= horizon }
+        return codes - oauthRecords.codes.count + dead.count + tokens - oauthRecords.accessTokens.count
+    }
+
     public func revokeConsent(clientId: String, accountId: String) -> Bool {
         guard oauthRecords.consents.removeValue(forKey: [clientId, accountId]) != nil else { return false }
         let families = Set(

@@ -132,6 +132,11 @@ public protocol OAuthStore: Sendable {
     func accessToken(hash: String) async throws -> AccessTokenGrant?
     /// Removes a consent and every code and token issued under it; `false` when there was none.
     func revokeConsent(clientId: String, accountId: String) async throws -> Bool
+    /// Removes what stopped working more than `OAuthTokenRules.retention` before `now` — codes and
+    /// access tokens past their expiry, families revoked or past their 90-day or 365-day end, with
+    /// their tokens — so a long-lived database does not grow with every refresh. Returns how many
+    /// codes, access tokens and families went.
+    func purgeExpired(now: Date) async throws -> Int
 }
 
 /// The lifetimes and the rotation rule of spec 9.3, as pure functions of the stored state and the
@@ -143,6 +148,17 @@ public enum OAuthTokenRules {
     public static let reuseLeeway: TimeInterval = 600
     public static let idleLifetime: TimeInterval = 90 * 86_400
     public static let absoluteLifetime: TimeInterval = 365 * 86_400
+    /// How long dead codes, tokens and families are kept, so that a late request still gets the
+    /// precise explanation ("expired at …", "the family was revoked") rather than "unknown".
+    public static let retention: TimeInterval = 86_400
+
+    /// Whether a family can no longer be refreshed and has been dead for longer than `retention`.
+    public static func isPurgeable(_ family: TokenFamily, now: Date) -> Bool {
+        let horizon = now.addingTimeInterval(-retention)
+        if let revokedAt = family.revokedAt, revokedAt < horizon { return true }
+        return family.lastRefreshedAt.addingTimeInterval(idleLifetime) < horizon
+            || family.startedAt.addingTimeInterval(absoluteLifetime) < horizon
+    }
 
     /// A refresh token is issued only when the grant includes `offline_access`.
     public static func issuesRefreshToken(for scopes: [String]) -> Bool { scopes.contains("offline_access") }

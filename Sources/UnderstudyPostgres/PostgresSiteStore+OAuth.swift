@@ -240,6 +240,29 @@ extension PostgresSiteStore: OAuthStore {
         }
     }
 
+    public func purgeExpired(now: Date) async throws -> Int {
+        let horizon = Self.milliseconds(now.addingTimeInterval(-OAuthTokenRules.retention))
+        let idle = Int64(OAuthTokenRules.idleLifetime * 1000)
+        let absolute = Int64(OAuthTokenRules.absoluteLifetime * 1000)
+        return try await run(timeout: Self.bulkTimeout) { client, logger in
+            try await client.withTransaction(logger: logger) { connection in
+                var removed = 0
+                // A family's tokens go with it (ON DELETE CASCADE); they are not counted apart.
+                for query: PostgresQuery in [
+                    """
+                    DELETE FROM oauth_token_families WHERE revoked_at < \(horizon)
+                        OR last_refreshed_at + \(idle) < \(horizon) OR started_at + \(absolute) < \(horizon) RETURNING 1
+                    """,
+                    "DELETE FROM oauth_codes WHERE expires_at < \(horizon) RETURNING 1",
+                    "DELETE FROM oauth_access_tokens WHERE expires_at < \(horizon) RETURNING 1",
+                ] {
+                    for try await _ in try await connection.query(query, logger: logger) { removed += 1 }
+                }
+                return removed
+            }
+        }
+    }
+
     public func revokeConsent(clientId: String, accountId: String) async throws -> Bool {
         try await run { client, logger in
             for try await _ in try await client.query(

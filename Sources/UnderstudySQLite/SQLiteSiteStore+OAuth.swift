@@ -142,6 +142,30 @@ extension SQLiteSiteStore: OAuthStore {
         }
     }
 
+    public func purgeExpired(now: Date) async throws -> Int {
+        let horizon = now.addingTimeInterval(-OAuthTokenRules.retention)
+        return try await writer.write { connection in
+            // A family's tokens go with it (ON DELETE CASCADE); they are not counted apart.
+            let families = try connection.query(
+                """
+                DELETE FROM oauth_token_families WHERE revoked_at < ?1 OR last_refreshed_at + ?2 < ?1
+                    OR started_at + ?3 < ?1 RETURNING 1
+                """,
+                [
+                    OAuthRows.time(horizon), .integer(Int64(OAuthTokenRules.idleLifetime * 1000)),
+                    .integer(Int64(OAuthTokenRules.absoluteLifetime * 1000)),
+                ]
+            ).count
+            let codes = try connection.query(
+                "DELETE FROM oauth_codes WHERE expires_at < ? RETURNING 1", [OAuthRows.time(horizon)]
+            ).count
+            let tokens = try connection.query(
+                "DELETE FROM oauth_access_tokens WHERE expires_at < ? RETURNING 1", [OAuthRows.time(horizon)]
+            ).count
+            return families + codes + tokens
+        }
+    }
+
     public func revokeConsent(clientId: String, accountId: String) async throws -> Bool {
         // Codes, families and their tokens go with the consent (ON DELETE CASCADE).
         try await writer.write { connection in

@@ -22,9 +22,10 @@ struct OAuthStoreConformanceTests {
             expiresAt: start.addingTimeInterval(OAuthTokenRules.codeLifetime))
     }
 
-    static func tokens(_ name: String) -> IssuedTokens {
+    /// Tokens issued `seconds` after `start`, the access token valid for an hour from then.
+    static func tokens(_ name: String, issuedAfter seconds: TimeInterval = 0) -> IssuedTokens {
         IssuedTokens(
-            accessTokenHash: "access-\(name)", accessTokenExpiresAt: start.addingTimeInterval(3600),
+            accessTokenHash: "access-\(name)", accessTokenExpiresAt: start.addingTimeInterval(seconds + 3600),
             refreshTokenHash: "refresh-\(name)")
     }
 
@@ -149,6 +150,45 @@ struct OAuthStoreConformanceTests {
             #expect(try await store.oauth.accessToken(hash: "access-3") == nil)
             #expect(try await store.oauth.oauthConsents().isEmpty)
             #expect(try await !store.oauth.revokeConsent(clientId: "client-1", accountId: Fixture.bob.accountId))
+        }
+    }
+
+    @Test("Purging removes only what stopped working a day ago or more", arguments: StoreKind.available)
+    func purge(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            // Family f1: refreshed at day 50 (alive until day 140); f2: revoked at once; a spare code.
+            try await store.oauth.recordConsent(Self.code("c1"))
+            try await store.oauth.recordConsent(Self.code("c2"))
+            try await store.oauth.recordConsent(Self.code("spare"))
+            _ = try await Self.redeem(store, "c1", familyId: "f1", tokens: "1")
+            _ = try await Self.redeem(store, "c2", familyId: "f2", tokens: "2")
+            _ = try await store.oauth.refresh(
+                refreshTokenHash: "refresh-1", clientId: "client-1", now: Self.start.addingTimeInterval(50 * 86_400),
+                tokens: Self.tokens("3", issuedAfter: 50 * 86_400))
+            _ = try await store.oauth.refresh(
+                refreshTokenHash: "refresh-2", clientId: "client-1", now: Self.start.addingTimeInterval(60),
+                tokens: Self.tokens("4"))
+            _ = try await store.oauth.refresh(
+                refreshTokenHash: "refresh-2", clientId: "client-1", now: Self.start.addingTimeInterval(2000),
+                tokens: Self.tokens("5"))  // reused after the leeway: f2 revoked
+
+            #expect(
+                try await store.oauth.purgeExpired(now: Self.start.addingTimeInterval(3600)) == 0, "nothing a day dead")
+            let removed = try await store.oauth.purgeExpired(now: Self.start.addingTimeInterval(50 * 86_400 + 7200))
+            // The codes (3), f2 with its tokens (one family), and f1's first access token; f1's latest
+            // access token (issued on day 50, expired an hour later) is within its day of grace.
+            #expect(removed == 5)
+            #expect(try await store.oauth.accessToken(hash: "access-1") == nil)
+            #expect(try await store.oauth.accessToken(hash: "access-3") != nil)
+            #expect(try await store.oauth.accessToken(hash: "access-4") == nil, "f2 is gone")
+            let alive = try await store.oauth.refresh(
+                refreshTokenHash: "refresh-3", clientId: "client-1", now: Self.start.addingTimeInterval(52 * 86_400),
+                tokens: Self.tokens("6"))
+            guard case .rotated = alive else {
+                Issue.record("a living family keeps working after a purge: \(alive)")
+                return
+            }
+            #expect(try await store.oauth.oauthConsents().count == 1, "consents are not purged")
         }
     }
 
