@@ -164,21 +164,19 @@ struct JiraClientTests {
         }
     }
 
-    @Test("The test server starts in milliseconds, resets through its control token, and stops in milliseconds")
+    // How fast it starts is a benchmark figure (BENCHMARKS.md, cold start), not an assertion here: a
+    // time bound in a test run beside the others fails when the machine is busy, not when it is slow.
+    @Test("The test server starts, resets through its control token, and stops, releasing its port")
     func testServerLifecycle() async throws {
-        let started = ContinuousClock.now
         var builder = SiteBuilder()
         let person = builder.user("solo@example.com")
         let server = try await UnderstudyTestServer.start(builder)
-        #expect(ContinuousClock.now - started < .seconds(2))
         let jira = try JiraClient(
             site: server.baseURL, authentication: .basic(email: person.emailAddress, apiToken: person.apiToken))
         try await jira.setUserProperty("k", accountId: person.accountId, value: "v")
         #expect(try await control(server, .POST, "/_understudy/reset") == 200)
         #expect(try await jira.userPropertyKeys(accountId: person.accountId) == [])
-        let stopping = ContinuousClock.now
         await server.stop()
-        #expect(ContinuousClock.now - stopping < .seconds(2))
         #expect(Self.connectionIsRefused(port: server.port), "the port is released")
     }
 
