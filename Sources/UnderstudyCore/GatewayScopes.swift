@@ -65,10 +65,8 @@ public enum GatewayScopes {
         return sets.isEmpty || sets.contains { $0.scopes.allSatisfy(held.contains) }
     }
 
-    /// `nil` when `held` satisfies the operation; otherwise the explanation of the mismatch, naming
-    /// every set that would satisfy it and the scopes held.
-    public static func mismatch(_ operation: JiraOperation, version: String, held: [String]) -> String? {
-        if satisfies(operation, held: held) { return nil }
+    /// Why `held` does not satisfy the operation: every set that would, and the scopes held.
+    public static func mismatch(_ operation: JiraOperation, version: String, held: [String]) -> String {
         let alternatives = (table[operation] ?? []).map {
             "\($0.scopes.joined(separator: " + ")) (\($0.kind.rawValue))"
         }

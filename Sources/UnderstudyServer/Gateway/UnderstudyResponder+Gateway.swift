@@ -38,7 +38,7 @@ extension UnderstudyResponder {
         }
         guard GatewayScopes.satisfies(operation, held: principal.scopes) else {
             throw JiraFailure.scopeMismatch(
-                GatewayScopes.mismatch(operation, version: target.version, held: principal.scopes) ?? "")
+                GatewayScopes.mismatch(operation, version: target.version, held: principal.scopes))
         }
 
         // Past the gateway: Jira's own rules and bodies (spec 2.3, 4, 6), as the principal.
@@ -54,11 +54,7 @@ extension UnderstudyResponder {
         do {
             query = try QueryParameters(rawQuery)
         } catch {
-            throw JiraFailure(
-                .badRequest, message: "The query string is not valid.",
-                explanation:
-                    "The query string has a malformed percent-escape or is not UTF-8 (\(error.text.prefix(80))); encode every reserved or non-ASCII character as %XX of its UTF-8 bytes."
-            )
+            throw JiraFailure.malformedQuery(error)
         }
         if let fault = controlPlane.faults.take(
             method: request.method.rawValue, path: target.jiraPath, callers: principal.faultCallers)

@@ -63,6 +63,15 @@ struct JiraFailure: Error {
             headers: headers)
     }
 
+    /// `400` for a query string that does not decode.
+    static func malformedQuery(_ error: PercentEncoding.DecodingError) -> JiraFailure {
+        JiraFailure(
+            .badRequest, message: "The query string is not valid.",
+            explanation:
+                "The query string has a malformed percent-escape or is not UTF-8 (\(error.text.prefix(80))); encode every reserved or non-ASCII character as %XX of its UTF-8 bytes."
+        )
+    }
+
     /// `503` while the database cannot be reached: the request changed nothing and may be retried.
     static func storeUnavailable(_ reason: String) -> JiraFailure {
         var headers = HTTPFields()

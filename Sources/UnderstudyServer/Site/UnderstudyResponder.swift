@@ -217,12 +217,7 @@ struct UnderstudyResponder: HTTPResponder {
         do {
             query = try QueryParameters(rawQuery)
         } catch {
-            throw shape(
-                JiraFailure(
-                    .badRequest, message: "The query string is not valid.",
-                    explanation:
-                        "The query string has a malformed percent-escape or is not UTF-8 (\(error.text.prefix(80))); encode every reserved or non-ASCII character as %XX of its UTF-8 bytes."
-                ))
+            throw shape(JiraFailure.malformedQuery(error))
         }
 
         let authentication = try await authenticator.authenticate(
