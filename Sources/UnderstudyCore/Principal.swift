@@ -9,8 +9,8 @@ public struct Principal: Sendable {
         case apiToken
         /// Basic e-mail and a scoped API token (gateway only).
         case scopedAPIToken
-        /// A Connect app's JWT: its app user, with its Connect scopes.
-        case connectApp(appKey: String)
+        /// A Connect app's JWT: its app user, with the app's Connect scopes.
+        case connectApp(ConnectApp)
         /// An OAuth 2.0 access token granted to `clientId` by the user.
         case oauth(clientId: String)
     }
@@ -29,4 +29,9 @@ public struct Principal: Sendable {
     }
 
     public var accountId: String { user.accountId }
+
+    /// The Connect app calling with its JWT, if that is the credential.
+    public var connectApp: ConnectApp? {
+        if case .connectApp(let app) = credential { app } else { nil }
+    }
 }

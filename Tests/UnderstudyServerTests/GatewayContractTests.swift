@@ -68,7 +68,7 @@ struct GatewayContractTests {
         try await TestSite.test { client in
             try await client.execute(uri: "/rest/api/3/myself", method: .get, headers: Self.adaRead) { response in
                 #expect(response.status == .unauthorized)
-                #expect(response.errorMessage == JiraFailureMessages.notAuthenticated)
+                #expect(response.errorMessage == AuthenticationTests.notAuthenticated)
                 #expect(response.headers[HTTPField.Name("X-Seraph-LoginReason")!] == "AUTHENTICATED_FAILED")
                 #expect(
                     response.explanation
@@ -84,7 +84,7 @@ struct GatewayContractTests {
             let bearer: HTTPFields = [.authorization: "Bearer some-access-token"]
             try await client.execute(uri: "/rest/api/3/myself", method: .get, headers: bearer) { response in
                 #expect(response.status == .unauthorized)
-                #expect(response.errorMessage == JiraFailureMessages.notAuthenticated)
+                #expect(response.errorMessage == AuthenticationTests.notAuthenticated)
                 #expect(
                     response.explanation
                         == "OAuth 2.0 access tokens (Authorization: Bearer) are accepted only through the API gateway: call \(TestSite.baseURL)\(TestSite.gateway)/rest/api/3/myself."
@@ -243,9 +243,4 @@ struct GatewayContractTests {
             }
         }
     }
-}
-
-/// Jira's messages that several suites compare with.
-enum JiraFailureMessages {
-    static let notAuthenticated = "You are not authenticated. Authentication required to perform this operation."
 }

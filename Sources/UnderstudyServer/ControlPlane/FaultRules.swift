@@ -197,3 +197,14 @@ final class FaultRules: Sendable {
         }
     }
 }
+
+extension Principal {
+    /// The names a fault rule's `caller` may give for this principal.
+    var faultCallers: [String] {
+        switch credential {
+        case .oauth(let clientId): [accountId, clientId]
+        case .connectApp(let app): [accountId, app.key]
+        case .apiToken, .scopedAPIToken: [accountId]
+        }
+    }
+}

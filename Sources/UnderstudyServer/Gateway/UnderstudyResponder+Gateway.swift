@@ -19,8 +19,7 @@ extension UnderstudyResponder {
         case .refused(let reason): throw JiraFailure.gatewayUnauthorized(reason)
         case .principal(let authenticated): principal = authenticated
         }
-        builder.callerAccountId = principal.accountId
-        if case .oauth(let clientId) = principal.credential { builder.callerClientId = clientId }
+        builder.identify(principal)
 
         let identity = try await controlPlane.identity.identity()
         guard target.cloudId == identity.cloudId else {
@@ -78,16 +77,5 @@ extension UnderstudyResponder {
     /// Whether a raw query has a `jwt` parameter, without decoding it.
     static func hasJWTParameter(_ query: Substring) -> Bool {
         query.split(separator: "&").contains { $0 == "jwt" || $0.hasPrefix("jwt=") }
-    }
-}
-
-extension Principal {
-    /// The names a fault rule's `caller` may give for this principal.
-    var faultCallers: [String] {
-        switch credential {
-        case .oauth(let clientId): [accountId, clientId]
-        case .connectApp(let appKey): [accountId, appKey]
-        case .apiToken, .scopedAPIToken: [accountId]
-        }
     }
 }

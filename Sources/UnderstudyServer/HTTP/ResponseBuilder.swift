@@ -24,6 +24,16 @@ struct ResponseBuilder {
     /// Set when the request body was not read to its end: the connection must not be reused.
     var closeConnection = false
 
+    /// Records who is calling, for `X-AAccountId` and the request journal.
+    mutating func identify(_ principal: Principal) {
+        callerAccountId = principal.accountId
+        switch principal.credential {
+        case .connectApp(let app): callerAppKey = app.key
+        case .oauth(let clientId): callerClientId = clientId
+        case .apiToken, .scopedAPIToken: break
+        }
+    }
+
     func json(_ status: HTTPResponse.Status = .ok, _ text: String, explanation: String? = nil) -> Response {
         json(status, ByteBuffer(string: text), explanation: explanation)
     }

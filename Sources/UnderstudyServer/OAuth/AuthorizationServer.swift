@@ -126,8 +126,7 @@ struct AuthorizationServer: Sendable {
         switch try await gatewayAuthenticator.bearer(String(credentials.trimmingWhitespace())) {
         case .refused(let reason): throw JiraFailure.gatewayUnauthorized(reason)
         case .principal(let principal):
-            builder.callerAccountId = principal.accountId
-            if case .oauth(let clientId) = principal.credential { builder.callerClientId = clientId }
+            builder.identify(principal)
             return principal
         }
     }

@@ -6,9 +6,8 @@ import UnderstudyCore
 /// Who is calling, as far as the credentials tell.
 enum Authentication {
     case anonymous
-    case user(User)
-    /// A Connect app, authenticated by its JWT; it acts as its app user.
-    case app(ConnectApp, appUser: User)
+    /// A person with Basic credentials, or a Connect app by its JWT acting as its app user.
+    case principal(Principal)
     /// Credentials were sent but are not valid; the explanation says why.
     case failed(explanation: String)
     /// Credentials that only the API gateway accepts (an OAuth 2.0 token, a scoped API token),
@@ -102,7 +101,7 @@ struct Authenticator: Sendable {
             // Signature and qsh were verified for exactly this request; the time is checked anew.
             do {
                 try ConnectJWT.verifyTimes(remembered.token, now: now())
-                return .app(app, appUser: appUser)
+                return .principal(Principal(user: appUser, credential: .connectApp(app)))
             } catch {
                 return .failed(explanation: error.explanation)
             }
@@ -125,7 +124,7 @@ struct Authenticator: Sendable {
                 VerifiedToken(
                     token: parsed, appKey: app.key, sharedSecret: app.sharedSecret, method: method, target: target),
                 for: token)
-            return .app(app, appUser: appUser)
+            return .principal(Principal(user: appUser, credential: .connectApp(app)))
         } catch let failure as ConnectJWTFailure {
             return .failed(explanation: failure.explanation)
         }
@@ -138,7 +137,7 @@ struct Authenticator: Sendable {
             user.active, user.apiTokenHashes.contains(remembered.tokenHash)
         {
             // The same credentials were verified before and the account still holds that token.
-            return .user(user)
+            return .principal(Principal(user: user, credential: .apiToken))
         }
         guard let (email, token) = Self.emailAndToken(encoded) else {
             return .failed(explanation: "The Basic credentials are not base64 of 'email:apiToken'.")
@@ -164,7 +163,7 @@ struct Authenticator: Sendable {
         }
         verifiedCredentials.remember(
             RememberedCredentials(accountId: user.accountId, tokenHash: tokenHash), for: encoded)
-        return .user(user)
+        return .principal(Principal(user: user, credential: .apiToken))
     }
 }
 

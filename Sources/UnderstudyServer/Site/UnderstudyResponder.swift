@@ -223,17 +223,12 @@ struct UnderstudyResponder: HTTPResponder {
         let authentication = try await authenticator.authenticate(
             authorization: request.headers.value(of: .authorization), jwtQueryParameter: query["jwt"],
             method: request.method.rawValue, target: target)
-        var caller: User?
-        var app: ConnectApp?
+        var principal: Principal?
         /// Why the credentials sent were refused, if they were.
         var failure: String?
         switch authentication {
         case .anonymous: break
-        case .user(let user):
-            caller = user
-        case .app(let connectApp, let appUser):
-            caller = appUser
-            app = connectApp
+        case .principal(let authenticated): principal = authenticated
         case .gatewayOnly(let credential):
             let identity = try await controlPlane.identity.identity()
             failure =
@@ -251,11 +246,11 @@ struct UnderstudyResponder: HTTPResponder {
             // Anonymous-capable resources answer as for an anonymous caller; say why in the header.
             explanation = failure
         }
-        builder.callerAccountId = caller?.accountId
-        builder.callerAppKey = app?.key
+        if let principal { builder.identify(principal) }
+        let caller = principal?.user
+        let app = principal?.connectApp
         if let fault = controlPlane.faults.take(
-            method: request.method.rawValue, path: path,
-            callers: caller.map { [$0.accountId] + (app.map { [$0.key] } ?? []) } ?? ["anonymous"])
+            method: request.method.rawValue, path: path, callers: principal?.faultCallers ?? ["anonymous"])
         {
             if fault.latency > .zero { try await Task.sleep(for: fault.latency) }
             if let failure = fault.failure(now: now()) { throw shape(failure) }
