@@ -182,6 +182,25 @@ struct OAuthFlowTests {
         }
     }
 
+    @Test("A repeated parameter: client_id or redirect_uri is a 400 page, any other goes back as invalid_request")
+    func repeatedParameters() async throws {
+        try await TestSite.test { client in
+            let twoRedirects = Self.authorizeQuery() + "&redirect_uri=https%3A%2F%2Fevil.example%2F"
+            try await client.execute(uri: "/authorize?\(twoRedirects)", method: .get) { response in
+                #expect(response.status == .badRequest)
+                #expect(response.headers[.location] == nil)
+                #expect(response.explanation?.contains("redirect_uri is sent more than once") == true)
+            }
+            try await client.execute(uri: "/authorize?\(Self.authorizeQuery())&scope=read%3Ame", method: .get) {
+                response in
+                #expect(response.status == .found)
+                #expect(Self.parameters(of: response)["error"] == "invalid_request")
+                #expect(
+                    Self.parameters(of: response)["error_description"] == "The parameter scope is sent more than once.")
+            }
+        }
+    }
+
     @Test("The form: a wrong token shows the page again with the reason; deny goes back with access_denied")
     func signInAndDeny() async throws {
         try await TestSite.test { client in

@@ -11,6 +11,8 @@ extension AuthorizationServer {
     /// The parameters of an authorization request, from the query (`GET`) or the form (`POST`).
     struct AuthorizationRequest {
         let fields: [String: String]
+        /// Parameters sent more than once, which RFC 6749 forbids.
+        var repeated: [String] = []
         subscript(name: String) -> String? { fields[name] }
         var clientId: String { fields["client_id"] ?? "" }
         var redirectUri: String { fields["redirect_uri"] ?? "" }
@@ -21,13 +23,13 @@ extension AuthorizationServer {
     }
 
     func authorize(_ request: Request, rawQuery: Substring?, builder: ResponseBuilder) async throws -> Response {
-        let fields: [String: String]
+        let form: FormFields
         do {
             if request.method == .post {
                 let body = try await request.body.collect(upTo: Self.maximumBodyBytes)
-                fields = try FormFields(Substring(String(decoding: body.readableBytesView, as: UTF8.self))).fields
+                form = try FormFields(Substring(String(decoding: body.readableBytesView, as: UTF8.self)))
             } else {
-                fields = try FormFields(rawQuery ?? "").fields
+                form = try FormFields(rawQuery ?? "")
             }
         } catch let error as PercentEncoding.DecodingError {
             return builder.html(
@@ -41,7 +43,13 @@ extension AuthorizationServer {
                 ConsentPage.error(title: "Request too large", message: "The consent form is a small form."),
                 explanation: "The form is longer than \(Self.maximumBodyBytes) bytes.")
         }
-        let authorization = AuthorizationRequest(fields: fields)
+        let authorization = AuthorizationRequest(fields: form.fields, repeated: form.repeatedNames)
+        // Which app and where to send the user back must be unambiguous before anything else.
+        if let repeated = authorization.repeated.first(where: { $0 == "client_id" || $0 == "redirect_uri" }) {
+            let reason = "The parameter \(repeated) is sent more than once; an authorization request names one."
+            return builder.html(
+                .badRequest, ConsentPage.error(title: "Malformed request", message: reason), explanation: reason)
+        }
 
         // Who may be redirected to: never an address the app did not register.
         guard let app = try await store.oauth.oauthApp(clientId: authorization.clientId) else {
@@ -66,6 +74,10 @@ extension AuthorizationServer {
                     authorization.redirectUri,
                     [("error", error), ("error_description", description), ("state", authorization.state)]),
                 explanation: description)
+        }
+        let oauthParameters = ["response_type", "scope", "state", "audience", "prompt"]
+        if let repeated = authorization.repeated.first(where: oauthParameters.contains) {
+            return back("invalid_request", "The parameter \(repeated) is sent more than once.")
         }
         guard authorization["response_type"] == "code" else {
             return back(
