@@ -55,14 +55,10 @@ extension ControlPlane {
                 throw ControlRequestError(
                     status: .notFound, message: refusal.description, explanation: refusal.description)
             }
-            var fields = [
-                JSONMember("access_token", .string(tokens.accessToken)),
-                JSONMember("expires_in", .number(String(tokens.expiresIn))),
-                JSONMember("token_type", .string("Bearer")),
-            ]
-            if let refresh = tokens.refreshToken { fields.append(JSONMember("refresh_token", .string(refresh))) }
-            fields.append(JSONMember("scope", .string(tokens.scopes.joined(separator: " "))))
-            return builder.json(.created, .object(fields))
+            return builder.json(
+                .created,
+                AuthorizationServer.tokenBody(
+                    accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, scopes: tokens.scopes))
         case (.get, "consents"):
             let consents = try await store.oauth.oauthConsents()
             return builder.json(.ok, .object([JSONMember("consents", .array(consents.map(Self.json)))]))

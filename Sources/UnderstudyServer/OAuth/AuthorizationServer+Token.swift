@@ -183,17 +183,24 @@ extension AuthorizationServer {
             expiresAt: now.addingTimeInterval(OAuthTokenRules.accessTokenLifetime))
     }
 
-    static func tokenResponse(_ issued: NewTokens, refreshToken: String?, scopes: [String], builder: ResponseBuilder)
-        -> Response
-    {
+    /// The token endpoint's body: `access_token`, `expires_in`, `token_type`, `refresh_token` (with
+    /// `offline_access` only) and `scope`, in that order.
+    static func tokenBody(accessToken: String, refreshToken: String?, scopes: [String]) -> JSONValue {
         var members = [
-            JSONMember("access_token", .string(issued.accessToken)),
+            JSONMember("access_token", .string(accessToken)),
             JSONMember("expires_in", .number(String(Int(OAuthTokenRules.accessTokenLifetime)))),
             JSONMember("token_type", .string("Bearer")),
         ]
         if let refreshToken { members.append(JSONMember("refresh_token", .string(refreshToken))) }
         members.append(JSONMember("scope", .string(scopes.joined(separator: " "))))
-        var response = builder.json(.ok, .object(members))
+        return .object(members)
+    }
+
+    static func tokenResponse(_ issued: NewTokens, refreshToken: String?, scopes: [String], builder: ResponseBuilder)
+        -> Response
+    {
+        var response = builder.json(
+            .ok, tokenBody(accessToken: issued.accessToken, refreshToken: refreshToken, scopes: scopes))
         response.headers[.cacheControl] = "no-store"
         response.headers[HTTPField.Name("Pragma")!] = "no-cache"
         return response
