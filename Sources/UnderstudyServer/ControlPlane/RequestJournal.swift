@@ -9,8 +9,26 @@ struct JournalEntry: Sendable {
         case anonymous
         case user(accountId: String)
         case app(appKey: String, accountId: String)
-        /// Through the gateway with an OAuth 2.0 access token of `clientId`, acting as `accountId`.
+        /// Through the gateway with an OAuth 2.0 access token of `clientId`, acting as `accountId`
+        /// (empty at the token endpoint until the grant names the user).
         case oauth(clientId: String, accountId: String)
+
+        init(_ principal: Principal) {
+            switch principal.credential {
+            case .connectApp(let app): self = .app(appKey: app.key, accountId: principal.accountId)
+            case .oauth(let clientId): self = .oauth(clientId: clientId, accountId: principal.accountId)
+            case .apiToken, .scopedAPIToken: self = .user(accountId: principal.accountId)
+            }
+        }
+
+        /// The account the request acts as, if it is known.
+        var accountId: String? {
+            switch self {
+            case .anonymous: nil
+            case .user(let accountId): accountId
+            case .app(_, let accountId), .oauth(_, let accountId): accountId.isEmpty ? nil : accountId
+            }
+        }
     }
 
     let time: Date

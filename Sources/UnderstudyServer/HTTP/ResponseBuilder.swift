@@ -14,11 +14,8 @@ struct ResponseBuilder {
 
     let requestId: String
     let explain: Bool
-    var callerAccountId: String?
-    /// The app calling with its JWT, if any (for the request journal).
-    var callerAppKey: String?
-    /// The OAuth 2.0 client whose token the caller used, if any (for the request journal).
-    var callerClientId: String?
+    /// Who is calling, as the request journal records it; its account is sent as `X-AAccountId`.
+    var caller: JournalEntry.Caller = .anonymous
     var neverCache = false
     var authenticationFailed = false
     /// Set when the request body was not read to its end: the connection must not be reused.
@@ -26,12 +23,7 @@ struct ResponseBuilder {
 
     /// Records who is calling, for `X-AAccountId` and the request journal.
     mutating func identify(_ principal: Principal) {
-        callerAccountId = principal.accountId
-        switch principal.credential {
-        case .connectApp(let app): callerAppKey = app.key
-        case .oauth(let clientId): callerClientId = clientId
-        case .apiToken, .scopedAPIToken: break
-        }
+        caller = JournalEntry.Caller(principal)
     }
 
     func json(_ status: HTTPResponse.Status = .ok, _ text: String, explanation: String? = nil) -> Response {
@@ -124,7 +116,7 @@ struct ResponseBuilder {
         var headers = HTTPFields()
         headers.reserveCapacity(6)
         headers.append(HTTPField(name: Self.requestIdHeader, value: requestId))
-        if let callerAccountId { headers.append(HTTPField(name: Self.accountIdHeader, value: callerAccountId)) }
+        if let accountId = caller.accountId { headers.append(HTTPField(name: Self.accountIdHeader, value: accountId)) }
         if neverCache { headers.append(HTTPField(name: .cacheControl, value: Self.neverCache)) }
         if authenticationFailed {
             headers.append(HTTPField(name: Self.loginReasonHeader, value: "AUTHENTICATED_FAILED"))

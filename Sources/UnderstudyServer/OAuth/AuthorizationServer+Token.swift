@@ -33,7 +33,7 @@ extension AuthorizationServer {
         }
         let parameters = try Self.parameters(of: request, body: body)
         let client = try await authenticateClient(request, parameters: parameters)
-        builder.callerClientId = client.clientId
+        builder.caller = .oauth(clientId: client.clientId, accountId: "")
         guard let grantType = parameters["grant_type"] else {
             throw Self.invalidRequest(
                 "Missing grant_type",
@@ -129,7 +129,7 @@ extension AuthorizationServer {
                 body: .oauthError(error: "invalid_grant", description: "Invalid authorization code"),
                 explanation: reason)
         case .redeemed(let grant):
-            builder.callerAccountId = grant.accountId
+            builder.caller = .oauth(clientId: grant.clientId, accountId: grant.accountId)
             let offline = OAuthTokenRules.issuesRefreshToken(for: grant.scopes)
             return Self.tokenResponse(
                 issued, refreshToken: offline ? issued.refreshToken : nil, scopes: grant.scopes, builder: builder)
@@ -157,7 +157,7 @@ extension AuthorizationServer {
                 body: .oauthError(error: "invalid_grant", description: "Unknown or invalid refresh token."),
                 explanation: reason)
         case .rotated(let family):
-            builder.callerAccountId = family.accountId
+            builder.caller = .oauth(clientId: family.clientId, accountId: family.accountId)
             return Self.tokenResponse(
                 issued, refreshToken: issued.refreshToken, scopes: family.scopes, builder: builder)
         }

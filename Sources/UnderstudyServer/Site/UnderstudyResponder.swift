@@ -100,20 +100,10 @@ struct UnderstudyResponder: HTTPResponder {
         }
         if builder.closeConnection { context.closeAfterResponse() }
         log(request, response: response, explanation: explanation, builder: builder, started: started, context: context)
-        let caller: JournalEntry.Caller =
-            if let appKey = builder.callerAppKey {
-                .app(appKey: appKey, accountId: builder.callerAccountId ?? "")
-            } else if let clientId = builder.callerClientId {
-                .oauth(clientId: clientId, accountId: builder.callerAccountId ?? "")
-            } else if let accountId = builder.callerAccountId {
-                .user(accountId: accountId)
-            } else {
-                .anonymous
-            }
         controlPlane.journal.record(
             JournalEntry(
                 time: now(), method: request.method.rawValue, target: JournalEntry.redactingTokens(target),
-                caller: caller, status: response.status.code, explanation: explanation,
+                caller: builder.caller, status: response.status.code, explanation: explanation,
                 duration: ContinuousClock.now - started, requestId: builder.requestId))
         return response
     }
@@ -166,7 +156,7 @@ struct UnderstudyResponder: HTTPResponder {
             "duration_us":
                 "\(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)",
         ]
-        if let caller = builder.callerAccountId { metadata["caller"] = "\(caller)" }
+        if let caller = builder.caller.accountId { metadata["caller"] = "\(caller)" }
         if let explanation { metadata["explanation"] = "\(explanation)" }
         // The path is logged without its query, which may carry a jwt token.
         let path = request.head.path ?? ""
