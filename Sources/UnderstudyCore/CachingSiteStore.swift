@@ -76,6 +76,10 @@ public final class CachingSiteStore: SiteStore {
     /// codes, refreshes and consents go to the backing store.
     public var oauth: any OAuthStore { CachedOAuthStore(cache: self, backing: backing.oauth) }
 
+    /// Forge apps and tokens are read from the backing store; an app user is a user like any other,
+    /// cached with the users once read.
+    public var forge: any ForgeStore { backing.forge }
+
     /// At most this many access-token grants are kept; beyond it the cache of grants starts afresh.
     static let maximumCachedAccessTokens = 100_000
 

@@ -8,10 +8,12 @@ public actor InMemorySiteStore: SiteStore {
     private var identity: SiteIdentity?
     /// OAuth apps, consents, codes and tokens (the `OAuthStore` side).
     var oauthRecords = InMemoryOAuthRecords()
+    /// Forge apps and their tokens (the `ForgeStore` side).
+    var forgeRecords = InMemoryForgeRecords()
 
     /// The state `saveState()` remembered; dictionaries copy on write, so this costs nothing
     /// until the site changes.
-    private var saved: (site: Site, oauth: InMemoryOAuthRecords)?
+    private var saved: (site: Site, oauth: InMemoryOAuthRecords, forge: InMemoryForgeRecords)?
 
     public init() {}
 
@@ -88,6 +90,15 @@ public actor InMemorySiteStore: SiteStore {
                 throw SiteStoreError.unknownAccountId(consent.accountId)
             }
         }
+        var forge = forgeRecords
+        for app in site.forgeApps {
+            if let conflict = forge.conflict(app) { throw conflict }
+            let owner = usersById[app.accountId]?.accountType ?? .app
+            if owner != .app || site.users.contains(where: { $0.accountId == app.accountId }) {
+                throw SiteStoreError.duplicateAccountId(app.accountId)
+            }
+            forge.apps[app.appId] = app
+        }
         if let identity = site.identity { self.identity = identity }
         for app in site.oauthApps { oauthRecords.apps[app.clientId] = app }
         for consent in site.oauthConsents { oauthRecords.consents[[consent.clientId, consent.accountId]] = consent }
@@ -101,6 +112,8 @@ public actor InMemorySiteStore: SiteStore {
             insert(merged)
         }
         for app in site.apps { appsByKey[app.key] = app }
+        for app in site.forgeApps { insert(app.appUser) }
+        forgeRecords = forge
         for property in site.userProperties {
             userProperties[property.accountId, default: [:]][property.key] = property.value
         }
@@ -126,26 +139,28 @@ public actor InMemorySiteStore: SiteStore {
                     AppPropertyRecord(appKey: appKey, key: $0, value: appProperties[appKey]![$0]!)
                 }
             },
-            oauthApps: oauthApps(), oauthConsents: oauthConsents())
+            oauthApps: oauthApps(), oauthConsents: oauthConsents(), forgeApps: forgeApps())
     }
 
     public func replace(with site: Site) throws {
-        let saved = (usersById, accountIdByEmail, appsByKey, userProperties, appProperties, oauthRecords)
+        let saved = (usersById, accountIdByEmail, appsByKey, userProperties, appProperties, oauthRecords, forgeRecords)
         (usersById, accountIdByEmail, appsByKey, userProperties, appProperties) = ([:], [:], [:], [:], [:])
         oauthRecords = InMemoryOAuthRecords()
+        forgeRecords = InMemoryForgeRecords()
         do {
             try load(site)
         } catch {
-            (usersById, accountIdByEmail, appsByKey, userProperties, appProperties, oauthRecords) = saved
+            (usersById, accountIdByEmail, appsByKey, userProperties, appProperties, oauthRecords, forgeRecords) = saved
             throw error
         }
     }
 
-    public func saveState() { saved = (snapshot(), oauthRecords) }
+    public func saveState() { saved = (snapshot(), oauthRecords, forgeRecords) }
 
     public func restoreSavedState() throws {
         try replace(with: saved?.site ?? Site())
         oauthRecords = saved?.oauth ?? InMemoryOAuthRecords()
+        forgeRecords = saved?.forge ?? InMemoryForgeRecords()
     }
 
     private func insert(_ user: User) {

@@ -1,6 +1,6 @@
 /// Who a request acts as once its credentials are checked: the account whose Jira permissions
 /// apply (spec 2.3) and the credential that brought it, which may limit it further with scopes.
-/// Every entry point (site URL, gateway, and later the Forge egress) produces one of these, and the
+/// Every entry point (site URL, gateway, Forge egress) produces one of these, and the
 /// resources behind them see only this.
 public struct Principal: Sendable {
     /// The kind of credential, with what the request journal and the gates need of it.
@@ -13,6 +13,9 @@ public struct Principal: Sendable {
         case connectApp(ConnectApp)
         /// An OAuth 2.0 access token granted to `clientId` by the user.
         case oauth(clientId: String)
+        /// A token Forge hands the app: as its app user (`asApp()`) or as a user (`asUser()`),
+        /// with the app's scopes.
+        case forge(ForgeApp)
     }
 
     /// The account whose permissions apply.
@@ -29,6 +32,14 @@ public struct Principal: Sendable {
     }
 
     public var accountId: String { user.accountId }
+
+    /// The Forge app whose token this is, if it is one.
+    public var forgeApp: ForgeApp? {
+        if case .forge(let app) = credential { app } else { nil }
+    }
+
+    /// Whether a Forge app acts as its own app user (`asApp()`, an app system token).
+    public var isForgeAppUser: Bool { forgeApp?.accountId == user.accountId }
 
     /// The Connect app calling with its JWT, if that is the credential.
     public var connectApp: ConnectApp? {

@@ -11,12 +11,16 @@ public struct Site: Sendable, Equatable {
     public var appProperties: [AppPropertyRecord]
     public var oauthApps: [OAuthApp]
     public var oauthConsents: [OAuthConsent]
+    /// Forge apps; their app users are derived from them (`ForgeApp.appUser`) and listed in
+    /// `appUsers` by a snapshot.
+    public var forgeApps: [ForgeApp]
 
     public init(
         identity: SiteIdentity? = nil, users: [User] = [], apps: [ConnectApp] = [], appUsers: [User] = [],
         userProperties: [UserPropertyRecord] = [], appProperties: [AppPropertyRecord] = [],
-        oauthApps: [OAuthApp] = [], oauthConsents: [OAuthConsent] = []
+        oauthApps: [OAuthApp] = [], oauthConsents: [OAuthConsent] = [], forgeApps: [ForgeApp] = []
     ) {
+        self.forgeApps = forgeApps
         self.identity = identity
         self.oauthApps = oauthApps
         self.oauthConsents = oauthConsents

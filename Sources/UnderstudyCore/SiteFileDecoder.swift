@@ -40,13 +40,13 @@ public struct SiteFileDecoder: Sendable {
         } catch {
             throw SiteFileError(file: file, path: "$", problem: "not valid JSON: \(error)")
         }
-        var reader = Reader(file: file)
+        var reader = SiteFileReader(file: file)
         return try reader.site(root, decoder: self)
     }
 }
 
 /// Walks a parsed site file, keeping track of the JSON path for errors.
-private struct Reader {
+struct SiteFileReader {
     let file: String
 
     func error(_ path: String, _ problem: String) -> SiteFileError {
@@ -133,7 +133,9 @@ private struct Reader {
     mutating func site(_ root: JSONValue, decoder: SiteFileDecoder) throws(SiteFileError) -> Site {
         let top = try members(
             root, at: "$",
-            allowed: ["site", "users", "apps", "userProperties", "appProperties", "oauthApps", "oauthConsents"])
+            allowed: [
+                "site", "users", "apps", "userProperties", "appProperties", "oauthApps", "oauthConsents", "forgeApps",
+            ])
         var site = Site()
         if let identity = top["site"] { site.identity = try self.identity(identity, at: "$.site") }
         var accountIds: Set<String> = []
@@ -168,6 +170,7 @@ private struct Reader {
             site.apps.append(app)
             site.appUsers.append(appUser)
         }
+        site.forgeApps = try forgeApps(top["forgeApps"], accountIds: &accountIds)
 
         var userPropertyIds: Set<[String]> = []
         for (index, element) in try array(top["userProperties"], at: "$.userProperties").enumerated() {

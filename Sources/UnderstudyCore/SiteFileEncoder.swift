@@ -57,7 +57,18 @@ public enum SiteFileEncoder {
                                 JSONMember("scopes", strings($0.scopes)),
                             ])
                         })),
+                JSONMember("forgeApps", .array(site.forgeApps.map(forgeApp))),
             ])
+    }
+
+    private static func forgeApp(_ app: ForgeApp) -> JSONValue {
+        var members = [
+            JSONMember("appId", .string(app.appId)), JSONMember("name", .string(app.name)),
+            JSONMember("scopes", strings(app.scopes)), JSONMember("installationId", .string(app.installationId)),
+        ]
+        if let connectKey = app.connectKey { members.append(JSONMember("connectKey", .string(connectKey))) }
+        members.append(JSONMember("accountId", .string(app.accountId)))
+        return .object(members)
     }
 
     private static func user(_ user: User) -> JSONValue {

@@ -20,7 +20,7 @@ public protocol SiteStore: Sendable {
     func addAPITokenHash(_ hash: String, scopes: [String], emailAddress: String) async throws -> User
     /// The site's cloudId and name, `nil` until a site with an identity is loaded.
     func siteIdentity() async throws -> SiteIdentity?
-    /// Upserts a whole site file in one transaction (by accountId, app key, property key, clientId;
+    /// Upserts a whole site file in one transaction (by accountId, app key, property key, clientId, appId;
     /// the identity when the file has one).
     func load(_ site: Site) async throws
     /// The whole site as it is now, sorted by accountId, app key and property key (tokens as hashes).
@@ -58,6 +58,11 @@ public protocol SiteStore: Sendable {
     /// `snapshot()`, `replace(with:)` and the saved state like everything else.
     var oauth: any OAuthStore { get }
 
+    /// The Forge side (spec 11): Forge apps, whose app users are users of this store, and the
+    /// tokens minted for them; apps are carried by snapshots and the saved state, tokens by the
+    /// saved state only.
+    var forge: any ForgeStore { get }
+
     /// Releases the store's resources (closes the database cleanly).
     func close() async throws
 }
@@ -79,6 +84,9 @@ public enum SiteStoreError: Error, Sendable, Equatable, CustomStringConvertible 
     case unknownAppKey(String)
     case duplicateClientId(String)
     case unknownClientId(String)
+    case duplicateAppId(String)
+    case duplicateInstallationId(String)
+    case unknownAppId(String)
     /// The database cannot be reached or did not answer in time; the operation may be retried.
     case unavailable(String)
 
@@ -92,6 +100,9 @@ public enum SiteStoreError: Error, Sendable, Equatable, CustomStringConvertible 
         case .unknownAppKey(let key): "no app has key \"\(key)\""
         case .duplicateClientId(let id): "an OAuth app with clientId \"\(id)\" already exists"
         case .unknownClientId(let id): "no OAuth app has clientId \"\(id)\""
+        case .duplicateAppId(let id): "a Forge app with appId \"\(id)\" is already installed"
+        case .duplicateInstallationId(let id): "another Forge app already has installationId \"\(id)\""
+        case .unknownAppId(let id): "no Forge app has appId \"\(id)\""
         case .unavailable(let reason): "the database is unavailable: \(reason)"
         }
     }

@@ -50,7 +50,7 @@ struct PostgresSiteLoader {
         try await loadOAuth(site)
     }
 
-    /// The identity, OAuth apps and consents of a site file, after its users.
+    /// The identity, OAuth apps, consents and Forge apps of a site file, after its users.
     private func loadOAuth(_ site: Site) async throws {
         if let identity = site.identity {
             try await connection.query(
@@ -69,6 +69,7 @@ struct PostgresSiteLoader {
             }
             try await PostgresSiteStore.upsert(consent, on: connection, logger: logger)
         }
+        for app in site.forgeApps { try await PostgresSiteStore.install(app, on: connection, logger: logger) }
     }
 
     static let batchSize = 1000

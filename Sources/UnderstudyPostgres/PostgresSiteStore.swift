@@ -298,7 +298,7 @@ public final class PostgresSiteStore: SiteStore {
         try await run(timeout: Self.bulkTimeout) { client, logger in
             try await client.withTransaction(logger: logger) { connection in
                 // Consents, codes and tokens go with their users and OAuth apps (ON DELETE CASCADE).
-                for table in ["app_properties", "user_properties", "apps", "oauth_apps", "users"] {
+                for table in ["app_properties", "user_properties", "apps", "oauth_apps", "forge_apps", "users"] {
                     try await connection.query("DELETE FROM \(unescaped: table)", logger: logger)
                 }
                 try await PostgresSiteLoader(connection: connection, logger: logger).load(site)
@@ -350,7 +350,8 @@ public final class PostgresSiteStore: SiteStore {
                     appUsers: users.filter { $0.accountType == .app }, userProperties: userProperties,
                     appProperties: appProperties,
                     oauthApps: try await Self.oauthApps(connection.query(Self.allOAuthApps, logger: logger)),
-                    oauthConsents: try await Self.oauthConsents(connection.query(Self.allConsents, logger: logger)))
+                    oauthConsents: try await Self.oauthConsents(connection.query(Self.allConsents, logger: logger)),
+                    forgeApps: try await Self.forgeApps(connection.query(Self.allForgeApps, logger: logger)))
             }
         }
     }

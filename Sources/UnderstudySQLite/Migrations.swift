@@ -120,5 +120,28 @@ enum Migrations {
             "CREATE INDEX oauth_refresh_tokens_family ON oauth_refresh_tokens (family_id)",
             "CREATE INDEX oauth_access_tokens_family ON oauth_access_tokens (family_id)",
         ],
+        // 3: Forge apps and the tokens minted for them.
+        [
+            """
+            CREATE TABLE forge_apps (
+                app_id TEXT PRIMARY KEY NOT NULL,
+                name TEXT NOT NULL,
+                scopes_json TEXT NOT NULL CHECK (json_valid(scopes_json)),
+                installation_id TEXT NOT NULL UNIQUE,
+                connect_key TEXT,
+                account_id TEXT NOT NULL REFERENCES users (account_id)
+            ) WITHOUT ROWID
+            """,
+            """
+            CREATE TABLE forge_tokens (
+                token_hash TEXT PRIMARY KEY NOT NULL,
+                app_id TEXT NOT NULL REFERENCES forge_apps (app_id) ON DELETE CASCADE,
+                account_id TEXT NOT NULL REFERENCES users (account_id) ON DELETE CASCADE,
+                expires_at INTEGER NOT NULL
+            ) WITHOUT ROWID
+            """,
+            "CREATE INDEX forge_tokens_app ON forge_tokens (app_id)",
+            "CREATE INDEX forge_tokens_account ON forge_tokens (account_id)",
+        ],
     ]
 }

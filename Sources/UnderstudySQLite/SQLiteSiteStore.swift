@@ -147,7 +147,7 @@ public final class SQLiteSiteStore: SiteStore {
     public func replace(with site: Site) async throws {
         try await writer.write { connection in
             // Consents, codes and tokens go with their users and OAuth apps (ON DELETE CASCADE).
-            for table in ["app_properties", "user_properties", "apps", "oauth_apps", "users"] {
+            for table in ["app_properties", "user_properties", "apps", "oauth_apps", "forge_apps", "users"] {
                 try connection.execute("DELETE FROM \(table)")
             }
             try Self.load(site, on: connection)
@@ -157,7 +157,8 @@ public final class SQLiteSiteStore: SiteStore {
     /// Every table of the site, parents before children.
     private static let tables = [
         "site_identity", "users", "apps", "user_properties", "app_properties", "oauth_apps", "oauth_consents",
-        "oauth_codes", "oauth_token_families", "oauth_refresh_tokens", "oauth_access_tokens",
+        "oauth_codes", "oauth_token_families", "oauth_refresh_tokens", "oauth_access_tokens", "forge_apps",
+        "forge_tokens",
     ]
 
     /// Copies every table into a temporary table of the writer's connection: nothing in the file,
@@ -207,7 +208,8 @@ public final class SQLiteSiteStore: SiteStore {
                         value: PropertyValue(storedJSONText: $0[2].text ?? "null"))
                 },
                 oauthApps: try connection.query(OAuthRows.allApps).map(OAuthRows.app),
-                oauthConsents: try connection.query(OAuthRows.allConsents).map(OAuthRows.consent))
+                oauthConsents: try connection.query(OAuthRows.allConsents).map(OAuthRows.consent),
+                forgeApps: try connection.query(ForgeRows.allApps).map(ForgeRows.app))
         }
     }
 
@@ -260,6 +262,7 @@ public final class SQLiteSiteStore: SiteStore {
             }
             try OAuthRows.upsert(consent, on: connection)
         }
+        for app in site.forgeApps { try ForgeRows.install(app, on: connection) }
     }
 
     // MARK: User and app properties

@@ -47,7 +47,7 @@ struct SiteFileDecoderTests {
         arguments: [
             (
                 "{\"user\": []}", "$",
-                "unknown field \"user\" (allowed: site, users, apps, userProperties, appProperties, oauthApps, oauthConsents)"
+                "unknown field \"user\" (allowed: site, users, apps, userProperties, appProperties, oauthApps, oauthConsents, forgeApps)"
             ),
             ("[]", "$", "expected an object, found an array"),
             (

@@ -204,6 +204,7 @@ extension Principal {
         switch credential {
         case .oauth(let clientId): [accountId, clientId]
         case .connectApp(let app): [accountId, app.key]
+        case .forge(let app): [accountId, app.appId]
         case .apiToken, .scopedAPIToken: [accountId]
         }
     }

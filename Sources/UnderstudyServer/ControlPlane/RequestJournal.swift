@@ -12,11 +12,14 @@ struct JournalEntry: Sendable {
         /// Through the gateway with an OAuth 2.0 access token of `clientId`, acting as `accountId`
         /// (empty at the token endpoint until the grant names the user).
         case oauth(clientId: String, accountId: String)
+        /// With a token of Forge app `appId`, acting as its app user or as a user.
+        case forge(appId: String, accountId: String)
 
         init(_ principal: Principal) {
             switch principal.credential {
             case .connectApp(let app): self = .app(appKey: app.key, accountId: principal.accountId)
             case .oauth(let clientId): self = .oauth(clientId: clientId, accountId: principal.accountId)
+            case .forge(let app): self = .forge(appId: app.appId, accountId: principal.accountId)
             case .apiToken, .scopedAPIToken: self = .user(accountId: principal.accountId)
             }
         }
@@ -26,7 +29,8 @@ struct JournalEntry: Sendable {
             switch self {
             case .anonymous: nil
             case .user(let accountId): accountId
-            case .app(_, let accountId), .oauth(_, let accountId): accountId.isEmpty ? nil : accountId
+            case .app(_, let accountId), .oauth(_, let accountId), .forge(_, let accountId):
+                accountId.isEmpty ? nil : accountId
             }
         }
     }
@@ -51,6 +55,7 @@ struct JournalEntry: Sendable {
             case .user(let accountId): if wanted != accountId { return false }
             case .app(let appKey, let accountId): if wanted != appKey && wanted != accountId { return false }
             case .oauth(let clientId, let accountId): if wanted != clientId && wanted != accountId { return false }
+            case .forge(let appId, let accountId): if wanted != appId && wanted != accountId { return false }
             }
         }
         if let wantedStatus {
@@ -78,6 +83,11 @@ struct JournalEntry: Sendable {
             case .oauth(let clientId, let accountId):
                 .object([
                     JSONMember("type", .string("oauth")), JSONMember("clientId", .string(clientId)),
+                    JSONMember("accountId", .string(accountId)),
+                ])
+            case .forge(let appId, let accountId):
+                .object([
+                    JSONMember("type", .string("forge")), JSONMember("appId", .string(appId)),
                     JSONMember("accountId", .string(accountId)),
                 ])
             }
