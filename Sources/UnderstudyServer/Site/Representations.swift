@@ -91,10 +91,10 @@ struct Representations {
     }
 
     /// The key list of Connect's app-property resource.
-    func appPropertyKeys(_ keys: [String], appKey: String) -> ByteBuffer {
+    func appPropertyKeys(_ keys: [String], appKey: String, base: String) -> ByteBuffer {
         keyList(
             keys,
-            selfPrefix: "\(baseURL)/rest/atlassian-connect/1/addons/\(PercentEncoding.encode(appKey))/properties/",
+            selfPrefix: "\(base)/rest/atlassian-connect/1/addons/\(PercentEncoding.encode(appKey))/properties/",
             selfSuffix: "")
     }
 
@@ -122,8 +122,12 @@ struct Representations {
     }
 
     /// One app property: `{"key", "value", "self"}`, the value verbatim.
-    func appProperty(key: String, value: PropertyValue, appKey: String) -> ByteBuffer {
-        property(key: key, value: value, selfURL: appPropertyURL(key: key, appKey: appKey))
+    func appProperty(key: String, value: PropertyValue, appKey: String, base: String) -> ByteBuffer {
+        property(
+            key: key, value: value,
+            selfURL:
+                "\(base)/rest/atlassian-connect/1/addons/\(PercentEncoding.encode(appKey))/properties/\(PercentEncoding.encode(key))"
+        )
     }
 
     /// Jira's `EntityProperty`: `{"key", "value"}`, the stored JSON text verbatim.
@@ -143,10 +147,6 @@ struct Representations {
         }
         json.raw("}")
         return json.buffer
-    }
-
-    private func appPropertyURL(key: String, appKey: String) -> String {
-        "\(baseURL)/rest/atlassian-connect/1/addons/\(PercentEncoding.encode(appKey))/properties/\(PercentEncoding.encode(key))"
     }
 
     /// Jira's `ServerInformation`.

@@ -2,14 +2,16 @@ import HTTPTypes
 import Hummingbird
 import UnderstudyCore
 
-/// Connect app properties (spec 6): only the app itself, authenticated by its JWT.
+/// Connect app properties (spec 6, 11.3): only the app itself — by its JWT on the site URL, or a
+/// Forge app with its Connect key through the gateway.
 extension UnderstudyResponder {
     func appPropertyKeys(_ exchange: inout Exchange, app: ConnectApp, encodedAppKey: Substring) async throws
         -> Response
     {
         let addonKey = try Self.decodeKey(encodedAppKey, appShape: true)
         let keys = try await appProperties.keys(caller: app, addonKey: addonKey)
-        return exchange.builder.json(.ok, representations.appPropertyKeys(keys, appKey: app.key))
+        return exchange.builder.json(
+            .ok, representations.appPropertyKeys(keys, appKey: app.key, base: exchange.linkBase))
     }
 
     func appProperty(_ exchange: inout Exchange, app: ConnectApp, encodedAppKey: Substring, encodedKey: Substring)
@@ -20,7 +22,8 @@ extension UnderstudyResponder {
         switch exchange.request.method {
         case .get:
             let value = try await appProperties.value(caller: app, addonKey: addonKey, key: key)
-            return exchange.builder.json(.ok, representations.appProperty(key: key, value: value, appKey: app.key))
+            return exchange.builder.json(
+                .ok, representations.appProperty(key: key, value: value, appKey: app.key, base: exchange.linkBase))
         case .put:
             let body = try await Self.readPropertyBody(exchange.request, builder: &exchange.builder)
             let outcome = try await appProperties.set(caller: app, addonKey: addonKey, key: key, body: body)
