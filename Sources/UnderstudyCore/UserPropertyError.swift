@@ -49,7 +49,7 @@ public enum UserPropertyError: Error, Sendable, Equatable {
         case .noJiraAccess(let caller):
             "Caller \(caller) has no access to Jira (no product-access or administrator group), so it cannot use user properties at all."
         case .notAdministrator(let caller, let owner):
-            "Caller \(caller) is not an administrator and the property belongs to \(owner); setting another user's property needs the Administer Jira global permission."
+            "Caller \(caller) is not an administrator and the property belongs to \(owner); using another user's properties (reading, setting or deleting) needs the Administer Jira global permission."
         case .emptyValue:
             "The request body is the property value itself and must be a JSON text, e.g. {\"step\":2} or \"text\" (quoted)."
         case .invalidJSON(let problem):

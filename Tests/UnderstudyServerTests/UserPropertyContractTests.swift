@@ -276,7 +276,7 @@ struct UserPropertyContractTests {
                         response, .forbidden, "You do not have permission to access the properties of this user.")
                     #expect(
                         response.explanation
-                            == "Caller 557058:bob is not an administrator and the property belongs to 557058:ada; setting another user's property needs the Administer Jira global permission."
+                            == "Caller 557058:bob is not an administrator and the property belongs to 557058:ada; using another user's properties (reading, setting or deleting) needs the Administer Jira global permission."
                     )
                 }
             }
