@@ -95,6 +95,8 @@ struct ServeCommand: AsyncParsableCommand {
                 // Before the state is saved for reset: what no longer works is not copied at every start.
                 let purged = try await store.oauth.purgeExpired(now: Date())
                 if purged > 0 { say("Removed \(purged) expired OAuth 2.0 codes, access tokens and token families.") }
+                let purgedForge = try await store.forge.purgeExpiredForgeTokens(now: Date())
+                if purgedForge > 0 { say("Removed \(purgedForge) expired Forge tokens.") }
                 var configuration = ServerConfiguration(
                     host: host, port: port, baseURL: baseURL, explain: !noExplain)
                 configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
@@ -146,6 +148,10 @@ struct ServeCommand: AsyncParsableCommand {
         )
         let scoped = DemoSite.scopedToken
         say("  Scoped API token (gateway only): \(scoped.emailAddress)  \(scoped.token)  (\(scoped.scopes))")
+        let forge = DemoSite.forgeApp
+        say(
+            "  Forge app \(forge.name): appId \(forge.appId), installationId \(forge.installationId) (tokens: understudy forge token --app APP_ID [--user ACCOUNT_ID])"
+        )
     }
 }
 

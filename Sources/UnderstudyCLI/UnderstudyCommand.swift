@@ -14,7 +14,7 @@ public struct UnderstudyCommand: AsyncParsableCommand {
             """,
         subcommands: [
             ServeCommand.self, SeedCommand.self, UserCommand.self, TokenCommand.self, AppCommand.self, JWTCommand.self,
-            PropsCommand.self, OAuthAppCommand.self,
+            PropsCommand.self, OAuthAppCommand.self, ForgeAppCommand.self, ForgeCommand.self,
         ]
     )
 

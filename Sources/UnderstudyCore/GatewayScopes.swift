@@ -75,6 +75,13 @@ public enum GatewayScopes {
         return "\(operation.signature(version: version)) needs \(alternatives); the token has \(holding)."
     }
 
+    /// What a Forge app whose scopes fall short adds to its manifest (spec 11.1, 8.2).
+    public static func manifestAdvice(_ operation: JiraOperation, app: ForgeApp) -> String {
+        let options = (table[operation] ?? []).map { $0.scopes.joined(separator: ", ") }.joined(separator: " or ")
+        return
+            "Forge app \(app.name) gets only the scopes its manifest lists: add \(options) to permissions.scopes in manifest.yml, then forge deploy and forge install --upgrade (here: the app's scopes in the site file)."
+    }
+
     /// Plain words for a scope, for the consent page; `nil` for a scope Understudy does not know.
     public static func meaning(of scope: String) -> String? { meanings[scope] }
 

@@ -99,6 +99,17 @@ public enum SiteSetup {
         return (site.oauthApps[0], secret)
     }
 
+    /// A Forge app from the fields of a `forgeApps` entry (spec 11.1), with a new appId when none
+    /// is given.
+    public static func newForgeApp(_ fields: [JSONMember]) throws(SiteFileError) -> ForgeApp {
+        var fields = fields
+        if !fields.contains(where: { $0.name == "appId" }) {
+            fields.append(JSONMember("appId", .string(ForgeApp.newAppId())))
+        }
+        let file = JSONValue.object([JSONMember("forgeApps", .array([.object(fields)]))]).jsonText
+        return try decoder.decode(Array(file.utf8), file: "the Forge app").forgeApps[0]
+    }
+
     /// The built-in demo site, loaded when `serve` starts on an empty database without `--seed`.
     public static func demoSite() -> Site {
         // The demo file is part of the program; a failure here is a programming error.
@@ -107,7 +118,7 @@ public enum SiteSetup {
 }
 
 /// The demo site: a site admin, a user with Jira access and admin-UI properties, a user without
-/// Jira access, and one Connect app. Its tokens are printed at start so the README's examples work.
+/// Jira access, one Connect app, its Forge successor and an OAuth 2.0 integration. Its tokens are printed at start so the README's examples work.
 public enum DemoSite {
     public struct Credential: Sendable {
         public let emailAddress: String
@@ -138,6 +149,12 @@ public enum DemoSite {
     public static let oauthApp = (
         clientId: "demo-oauth-client", clientSecret: "demo-oauth-secret", callbackUrl: "http://localhost:3000/callback",
         scopes: "read:jira-user write:jira-work read:me offline_access"
+    )
+    /// The demo Forge app: the Connect app's Forge successor (same Connect key), without
+    /// `manage:jira-configuration`, so asApp() may not touch other users' properties.
+    public static let forgeApp = (
+        appId: "ari:cloud:ecosystem::app/3f2c9a1e-7b4d-4e6f-8a9b-0c1d2e3f4a5b", name: "Product Tour (Forge)",
+        installationId: "ari:cloud:ecosystem::installation/3f2c9a1e-7b4d-4e6f-8a9b-0c1d2e3f4a5b"
     )
     public static let scopedToken = (
         emailAddress: "ada@example.com", token: "ada-scoped-demo-token", scopes: "read:jira-user write:jira-work"
@@ -172,6 +189,10 @@ public enum DemoSite {
             {"clientId": "demo-oauth-client", "clientSecret": "demo-oauth-secret", "name": "Demo OAuth integration",
              "callbackUrls": ["http://localhost:3000/callback"],
              "scopes": ["read:jira-user", "write:jira-work", "read:me", "offline_access"]}
+          ],
+          "forgeApps": [
+            {"appId": "ari:cloud:ecosystem::app/3f2c9a1e-7b4d-4e6f-8a9b-0c1d2e3f4a5b", "name": "Product Tour (Forge)",
+             "scopes": ["read:jira-user", "write:jira-work"], "connectKey": "com.example.tour"}
           ]
         }
         """

@@ -9,7 +9,7 @@ import UnderstudyCore
 import UnderstudyServer
 
 /// The site every contract test starts from: an admin, a Jira user with admin-UI properties, a
-/// user without Jira access, a deactivated user and one Connect app.
+/// user without Jira access, a deactivated user, Connect apps, an OAuth 2.0 app and Forge apps.
 enum TestSite {
     static let baseURL = "https://understudy.test"
 
@@ -39,7 +39,16 @@ enum TestSite {
          "userProperties": [{"accountId": "557058:bob", "key": "tour.progress", "value": {"step": 2, "done": false}}],
          "oauthApps": [{"clientId": "tour-client", "clientSecret": "tour-client-secret", "name": "Tour <Sync>",
             "callbackUrls": ["https://app.example.com/callback", "http://localhost:3000/callback"],
-            "scopes": ["read:jira-user", "write:jira-work", "read:me", "offline_access", "read:user.property:jira"]}]}
+            "scopes": ["read:jira-user", "write:jira-work", "read:me", "offline_access", "read:user.property:jira"]}],
+         "forgeApps": [
+           {"appId": "ari:cloud:ecosystem::app/aaaaaaaa-0000-4000-8000-000000000001", "name": "Tour Reporter",
+            "scopes": ["read:jira-user", "write:jira-work"], "connectKey": "com.example.tour",
+            "accountId": "557058:forge-reporter"},
+           {"appId": "ari:cloud:ecosystem::app/aaaaaaaa-0000-4000-8000-000000000002", "name": "Tour Admin",
+            "scopes": ["read:user.property:jira", "write:user.property:jira", "manage:jira-configuration"],
+            "accountId": "557058:forge-admin"},
+           {"appId": "ari:cloud:ecosystem::app/aaaaaaaa-0000-4000-8000-000000000003", "name": "Narrow",
+            "scopes": ["read:user.property:jira"], "connectKey": "com.example.gone", "accountId": "557058:forge-narrow"}]}
         """
 
     static let controlToken = "test-control-token"

@@ -31,6 +31,7 @@ struct ControlRequestError: Error {
 /// | GET, PUT | `/_understudy/clock` | the clock's offset (`{"offsetSeconds": n}`) |
 /// | GET | `/_understudy/console` | the console (HTML); `?token=T` once sets its cookie |
 /// | … | `/_understudy/oauth/…` | OAuth apps and consents (`ControlPlane+OAuth`) |
+/// | … | `/_understudy/forge/…` | Forge apps and their tokens (`ControlPlane+Forge`) |
 final class ControlPlane: Sendable {
     let token: String
     let store: any SiteStore
@@ -116,6 +117,8 @@ final class ControlPlane: Sendable {
             return builder.empty(.noContent)
         case (_, let rest) where rest.hasPrefix("oauth/"):
             return try await oauth(request, resource: rest.dropFirst("oauth/".count), builder: builder)
+        case (_, let rest) where rest.hasPrefix("forge/"):
+            return try await forge(request, resource: rest.dropFirst("forge/".count), builder: builder)
         case (.get, "clock"):
             return builder.json(.ok, clockJSON)
         case (.put, "clock"):
@@ -129,7 +132,7 @@ final class ControlPlane: Sendable {
             clock.offsetSeconds = offset
             return builder.json(.ok, clockJSON)
         default:
-            let known = ["reset", "snapshot", "requests", "faults", "clock", "console", "oauth"]
+            let known = ["reset", "snapshot", "requests", "faults", "clock", "console", "oauth", "forge"]
             let name = resource.split(separator: "/").first.map(String.init) ?? ""
             if known.contains(name) {
                 throw ControlRequestError(

@@ -2,8 +2,8 @@ import Foundation
 import UnderstudyAuth
 import UnderstudyCore
 
-/// The credentials the API gateway accepts (spec 8): OAuth 2.0 access tokens and scoped API tokens,
-/// each becoming a `Principal` with its scopes. Everything else is refused with the reason, and
+/// The credentials the API gateway accepts (spec 8, 11.1): OAuth 2.0 access tokens, Forge app
+/// system and app user tokens, and scoped API tokens, each becoming a `Principal` with its scopes. Everything else is refused with the reason, and
 /// credentials that belong on the site URL say so.
 struct GatewayAuthenticator: Sendable {
     let store: any SiteStore
@@ -52,7 +52,8 @@ struct GatewayAuthenticator: Sendable {
         }
     }
 
-    /// An OAuth 2.0 access token: the user who consented, with the granted scopes.
+    /// An OAuth 2.0 access token (the user who consented, with the granted scopes) or a Forge token
+    /// (the app user or a user, with the app's scopes).
     func bearer(_ token: String) async throws -> Outcome {
         let hash: String
         if let known = tokenHashes[token] {
@@ -62,8 +63,11 @@ struct GatewayAuthenticator: Sendable {
             tokenHashes.remember(hash, for: token)
         }
         guard let grant = try await store.oauth.accessToken(hash: hash) else {
+            if let forgeToken = try await store.forge.forgeToken(hash: hash) {
+                return try await forge(forgeToken)
+            }
             return .refused(
-                "The Bearer token is not an access token of this site: it was never issued here, was cut short, or its consent was revoked or the site reset. (A refresh token is not an access token.)"
+                "The Bearer token is not an access token or Forge token of this site: it was never issued here, was cut short, or its consent was revoked or the site reset. (A refresh token is not an access token.)"
             )
         }
         let current = now()
@@ -77,6 +81,21 @@ struct GatewayAuthenticator: Sendable {
         }
         return .principal(
             Principal(user: user, credential: .oauth(clientId: grant.clientId), scopes: grant.scopes))
+    }
+
+    private func forge(_ token: ForgeToken) async throws -> Outcome {
+        guard now() <= token.expiresAt else {
+            return .refused(
+                "The Forge token expired at \(OAuthTokenRules.timestamp(token.expiresAt)) (Forge tokens live 4 hours and Forge hands out fresh ones with each invocation); mint another with understudy forge token or POST /_understudy/forge/tokens."
+            )
+        }
+        guard let app = try await store.forge.forgeApp(appId: token.appId) else {
+            return .refused("The Forge token's app \(token.appId) is no longer installed on this site.")
+        }
+        guard let user = try await store.user(accountId: token.accountId), user.active else {
+            return .refused("The Forge token's user \(token.accountId) is deactivated or no longer on the site.")
+        }
+        return .principal(Principal(user: user, credential: .forge(app), scopes: app.scopes))
     }
 
     private func basic(_ encoded: Substring, siteURL: () -> String) async throws -> Outcome {

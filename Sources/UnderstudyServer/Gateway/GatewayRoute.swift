@@ -25,7 +25,8 @@ struct GatewayTarget {
         case unknown(explanation: String)
     }
 
-    func resolve(method: HTTPRequest.Method) -> Resolution {
+    /// Resolves a Jira path as the gateway (and the Forge egress behind it) knows routes.
+    static func resolve(jiraPath: Substring, method: HTTPRequest.Method) -> Resolution {
         let route = Route(path: jiraPath)
         let signature = "\(method.rawValue) \(jiraPath)"
         if jiraPath.count > 1, jiraPath.hasSuffix("/") {
@@ -74,8 +75,8 @@ struct GatewayTarget {
         return .operation(operation, route)
     }
 
-    /// The API version in the Jira path (`2` or `3`), for explanations.
-    var version: String {
+    /// The API version in a Jira path (`2` or `3`), for explanations.
+    static func version(of jiraPath: Substring) -> String {
         switch Route(path: jiraPath) {
         case .serverInfo(let version), .myself(let version), .user(let version), .userPropertyKeys(let version),
             .userProperty(let version, _):

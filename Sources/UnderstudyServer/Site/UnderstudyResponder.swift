@@ -164,7 +164,8 @@ struct UnderstudyResponder: HTTPResponder {
         context.logger.log(level: level, "\(request.method.rawValue) \(pathOnly)", metadata: metadata)
     }
 
-    /// Picks the entry point: the API gateway, the authorization server, or the site URL.
+    /// Picks the entry point: the API gateway, the Forge egress, the authorization server, or the site
+    /// URL.
     ///
     /// - Parameters:
     ///   - target: the request target as sent; `path` and `rawQuery` are its two parts.
@@ -184,6 +185,11 @@ struct UnderstudyResponder: HTTPResponder {
         if let gateway = GatewayTarget(path: path) {
             return try await handleGateway(
                 request, target: gateway, rawQuery: rawQuery, builder: &builder, explanation: &explanation)
+        }
+        if path.utf8.starts(with: Self.forgeEgressPrefix.utf8) {
+            return try await handleForgeEgress(
+                request, jiraPath: path.dropFirst(Self.forgeEgressPrefix.count - 1), rawQuery: rawQuery,
+                builder: &builder, explanation: &explanation)
         }
         if let endpoint = AuthorizationServer.Endpoint(path: path) {
             return try await authorizationServer.respond(
