@@ -16,6 +16,8 @@ CLOUD_ID = "5d3f2a10-7b6c-4e1d-8f9a-0b1c2d3e4f50"
 OAUTH_CLIENT_ID = "integration-client"
 OAUTH_CLIENT_SECRET = "integration-client-secret"
 OAUTH_CALLBACK = "http://localhost:8765/callback"
+FORGE_APP_ID = "ari:cloud:ecosystem::app/2b7e1c3d-4f5a-4b6c-9d8e-7f6a5b4c3d2e"
+FORGE_INSTALLATION_ID = "ari:cloud:ecosystem::installation/2b7e1c3d-4f5a-4b6c-9d8e-7f6a5b4c3d2e"
 
 SITE = {
     "site": {"cloudId": CLOUD_ID, "name": "Integration site"},
@@ -38,6 +40,10 @@ SITE = {
         {"clientId": OAUTH_CLIENT_ID, "clientSecret": OAUTH_CLIENT_SECRET, "name": "Integration OAuth app",
          "callbackUrls": [OAUTH_CALLBACK],
          "scopes": ["read:jira-user", "write:jira-work", "read:me", "offline_access"]},
+    ],
+    "forgeApps": [
+        {"appId": FORGE_APP_ID, "name": "Integration Forge app", "scopes": ["read:jira-user", "write:jira-work"],
+         "connectKey": "com.example.tour"},
     ],
 }
 

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 import requests
 
-from conftest import CONTROL_TOKEN, ROOT
+from conftest import CONTROL_TOKEN, FORGE_INSTALLATION_ID, ROOT
 
 ADA = ("ada@example.com", "ada-token")
 
@@ -30,6 +30,9 @@ def test_console_shows_a_real_session(server, tmp_path):
     assert requests.put(target, json={"seen": "in the console"}, auth=ADA).status_code in (200, 201)
     refused = requests.post(target, json={}, auth=ADA)
     assert refused.status_code == 405
+    forge = requests.get(f"{server}/jira/rest/api/3/myself",
+                         headers={"forge-proxy-authorization": f"Forge as=app,installationId={FORGE_INSTALLATION_ID}"})
+    assert forge.status_code == 200
 
     url = f"{server}/_understudy/console?token={CONTROL_TOKEN}"
     common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -39,6 +42,8 @@ def test_console_shows_a_real_session(server, tmp_path):
     assert "console.demo" in dom, "the property written through the API is on the page"
     assert "in the console" in dom
     assert "POST is not an operation of this resource" in dom, "the refused request's explanation is in the journal"
+    assert "Integration Forge app" in dom, "the Forge app is listed"
+    assert "(Forge) as" in dom, "the journal names the Forge caller"
     assert CONTROL_TOKEN not in dom, "the token is not on the page"
 
     screenshot = ROOT / ".build" / "console-screenshot.png"

@@ -355,6 +355,26 @@ struct ControlPlaneTests {
         }
     }
 
+    @Test("The console shows Forge apps with their installation, scopes, app user and Connect key (escaped)")
+    func consoleForge() async throws {
+        try await TestSite.test { client in
+            try await client.execute(
+                uri: "/_understudy/forge/apps", method: .post, headers: .control,
+                body: ByteBuffer(string: #"{"name": "<b>Bold</b>", "scopes": ["read:jira-user"]}"#)
+            ) { #expect($0.status == .created) }
+            let page = try await client.execute(uri: "/_understudy/console", method: .get, headers: .control)
+            for fragment in [
+                "<h2>Forge apps</h2>", "Tour Reporter", ForgeContractTests.reporterInstallation,
+                "557058:forge-reporter",
+                "Jira access only (its own properties)", "Tour Admin", "administers Jira", "com.example.gone",
+                "&lt;b&gt;Bold&lt;/b&gt;",
+            ] {
+                #expect(page.text.contains(fragment), "\(fragment)")
+            }
+            #expect(!page.text.contains("<b>Bold</b>"))
+        }
+    }
+
     @Test("Names on the console are HTML-escaped")
     func consoleEscapes() async throws {
         try await TestSite.test { client in

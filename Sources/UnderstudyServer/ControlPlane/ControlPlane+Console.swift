@@ -94,12 +94,34 @@ extension ControlPlane {
             <h2>Connect apps</h2>
             <table id="apps"><tr><th>key</th><th>name</th><th>clientKey</th><th>scopes</th><th>app user (groups)</th><th>app properties</th></tr>
             \(apps)</table>
+            \(forgeSection(site: site, usersById: usersById))
             \(oauthSection(site: site, usersById: usersById))
             <h2>Requests <span class="muted" id="journal-state">(live)</span></h2>
             <table id="journal"><thead><tr><th>time</th><th>request</th><th>caller</th><th>status</th><th>explanation</th><th>ms</th><th>X-AREQUESTID</th></tr></thead>
             <tbody></tbody></table>
             <script>\(script)</script>
             </body></html>
+            """
+    }
+
+    /// Forge apps: their installation, scopes, and the app user those scopes make.
+    static func forgeSection(site: Site, usersById: [String: User]) -> String {
+        let apps = site.forgeApps.map { app in
+            let appUser = usersById[app.accountId]
+            let standing =
+                appUser?.permissions.contains(.administerJira) == true
+                ? "administers Jira" : "Jira access only (its own properties)"
+            return """
+                <tr><td>\(escape(app.name))<div><code>\(escape(app.appId))</code></div></td>
+                <td><code>\(escape(app.installationId))</code></td><td>\(escape(app.scopes.joined(separator: " ")))</td>
+                <td><code>\(escape(app.accountId))</code> (\(escape(appUser?.groups.joined(separator: ", ") ?? "")))<div class="muted">\(standing)</div></td>
+                <td>\(app.connectKey.map { "<code>\(escape($0))</code>" } ?? "<span class=\"muted\">none</span>")</td></tr>
+                """
+        }.joined(separator: "\n")
+        return """
+            <h2>Forge apps</h2>
+            <table id="forge-apps"><tr><th>app</th><th>installationId</th><th>scopes (manifest)</th><th>app user (groups)</th><th>Connect key</th></tr>
+            \(apps.isEmpty ? "<tr><td colspan=\"5\" class=\"muted\">none</td></tr>" : apps)</table>
             """
     }
 
@@ -155,6 +177,7 @@ extension ControlPlane {
               cell(row, r.method + ' ' + r.path);
               cell(row, r.caller.type === 'anonymous' ? 'anonymous'
                 : r.caller.type === 'oauth' ? r.caller.clientId + ' (OAuth) as ' + r.caller.accountId
+                : r.caller.type === 'forge' ? r.caller.appId + ' (Forge) as ' + r.caller.accountId
                 : (r.caller.appKey || r.caller.accountId));
               cell(row, String(r.status));
               cell(row, r.explanation || '', 'explanation');
