@@ -2,7 +2,7 @@ import Foundation
 import UnderstudyAuth
 import UnderstudyCore
 
-/// A site written in code for a test: people, Connect apps and properties. Every API token and
+/// A site written in code for a test: people, Connect, OAuth 2.0 and Forge apps, and properties. Every API token and
 /// shared secret is generated here and handed back, so a test never invents credentials.
 ///
 /// ```swift
@@ -33,6 +33,14 @@ public struct SiteBuilder: Sendable {
         public let clientId: String
         public let clientSecret: String
         public let callbackUrl: String
+        public let scopes: [String]
+    }
+
+    /// An installed Forge app: its id, installation and the app user `asApp()` acts as.
+    public struct ForgeAppHandle: Sendable, Hashable {
+        public let appId: String
+        public let installationId: String
+        public let accountId: String
         public let scopes: [String]
     }
 
@@ -89,6 +97,16 @@ public struct SiteBuilder: Sendable {
                 clientId: client.clientId, name: name, clientSecretHash: APITokens.hash(client.clientSecret),
                 callbackUrls: [callbackUrl], scopes: scopes))
         return client
+    }
+
+    /// Installs a Forge app with its manifest's `scopes` (and `connectKey`, for an app that came
+    /// from Connect); its app user administers Jira only with `manage:jira-configuration`.
+    @discardableResult
+    public mutating func forgeApp(_ name: String, scopes: [String], connectKey: String? = nil) -> ForgeAppHandle {
+        let app = ForgeApp(appId: ForgeApp.newAppId(), name: name, scopes: scopes, connectKey: connectKey)
+        site.forgeApps.append(app)
+        return ForgeAppHandle(
+            appId: app.appId, installationId: app.installationId, accountId: app.accountId, scopes: app.scopes)
     }
 
     /// Gives a person a scoped API token (accepted only through the gateway) and returns it.

@@ -57,6 +57,14 @@ public final class UnderstudyTestServer: Sendable {
         return OAuthTokens(accessToken: minted.accessToken, refreshToken: minted.refreshToken, scopes: minted.scopes)
     }
 
+    /// A token Forge would hand the app's remote: an app system token (`asApp()`), or with
+    /// `person` an app user token (`asUser()`). Send it as `Bearer` to `gatewayURL`.
+    public func forgeToken(for app: SiteBuilder.ForgeAppHandle, as person: SiteBuilder.Person? = nil) async throws
+        -> String
+    {
+        try await ForgeTokenMinter(store: store).mint(appId: app.appId, accountId: person?.accountId).token
+    }
+
     /// Starts a site built in code.
     public static func start(_ builder: SiteBuilder, explain: Bool = true) async throws -> UnderstudyTestServer {
         try await start(site: builder.site, explain: explain)

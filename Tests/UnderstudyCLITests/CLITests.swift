@@ -162,6 +162,58 @@ struct CLITests {
         #expect(restarted.stop() == 0)
     }
 
+    @Test("forge-app add, list and forge token: a Forge app's tokens used live, as the app and as a user")
+    func forgeApps() async throws {
+        let cli = try CLIProcess()
+        let site = try cli.write("site.json", Self.siteFile)
+        let database = cli.path("site.sqlite")
+        #expect(try cli.run(["seed", site, "--database", database]).status == 0)
+        let appId = "ari:cloud:ecosystem::app/5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d"
+        let added = try cli.run([
+            "forge-app", "add", "--name", "Tour", "--scopes", "read:jira-user write:jira-work", "--app-id", appId,
+            "--database", database,
+        ])
+        #expect(added.status == 0, "\(added.standardError)")
+        #expect(added.standardOutput.contains("installationId: ari:cloud:ecosystem::installation/5a4b3c2d"))
+        #expect(added.standardOutput.contains("(Jira access only)"))
+        let again = try cli.run([
+            "forge-app", "add", "--name", "Tour", "--scopes", "read:jira-user", "--app-id", appId, "--database",
+            database,
+        ])
+        #expect(again.status == 1)
+        #expect(again.standardError.contains("already installed"))
+        let bad = try cli.run([
+            "forge-app", "add", "--name", "Bad", "--scopes", "read:jira-user", "--app-id", "12345", "--database",
+            database,
+        ])
+        #expect(bad.status == 2)
+        #expect(bad.standardError.contains("ari:cloud:ecosystem::app/<uuid>"))
+        #expect(try cli.run(["forge-app", "list", "--database", database]).standardOutput.contains("\(appId)  Tour"))
+
+        let system = try cli.run(["forge", "token", "--app", appId, "--database", database])
+        #expect(system.status == 0)
+        let user = try cli.run(["forge", "token", "--app", appId, "--user", "557058:ada", "--database", database])
+        #expect(user.status == 0)
+        let unknown = try cli.run(["forge", "token", "--app", appId, "--user", "557058:nobody", "--database", database])
+        #expect(unknown.status == 1)
+        #expect(unknown.standardError.contains("No active person of this site has accountId '557058:nobody'"))
+
+        let (server, printed) = try cli.serve(["--database", database])
+        defer { server.stopIfRunning() }
+        let cloudId = try #require(printed.split(separator: "Site cloudId ").last?.prefix(36))
+        let gateway = "\(server.baseURL)/ex/jira/\(cloudId)"
+        let asApp = try await http(
+            "GET", "\(gateway)/rest/api/3/myself",
+            authorization: "Bearer \(system.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines))")
+        #expect(asApp.status == 200)
+        #expect(asApp.body.contains(#""accountType":"app""#))
+        let asAda = try await http(
+            "GET", "\(gateway)/rest/api/3/user/properties/seeded?accountId=557058:ada",
+            authorization: "Bearer \(user.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines))")
+        #expect(asAda.status == 200)
+        #expect(server.stop() == 0)
+    }
+
     @Test("An unusable database path gives one line and exit 1")
     func badDatabase() throws {
         let cli = try CLIProcess()

@@ -282,3 +282,39 @@ struct JiraClientOAuthTests {
         #expect(response.status == .ok)
     }
 }
+
+/// A Forge Remote written in Swift: it calls the gateway with the tokens Forge hands it, as the
+/// app (an app system token) or as the user (an app user token).
+@Suite("Swift client as a Forge Remote")
+struct JiraClientForgeTests {
+    @Test("asApp and asUser through the gateway, with the app's scopes and Connect app properties")
+    func forgeRemote() async throws {
+        var builder = SiteBuilder()
+        let bob = builder.user("bob@example.com", name: "Bob")
+        let connect = builder.app("com.example.tour")
+        try builder.appProperty("settings", of: connect, json: #"{"enabled": true}"#)
+        let forge = builder.forgeApp(
+            "Tour", scopes: ["read:jira-user", "write:jira-work"], connectKey: "com.example.tour")
+        let server = try await UnderstudyTestServer.start(builder)
+        defer { Task { await server.stop() } }
+
+        let asUser = try JiraClient(
+            site: server.gatewayURL, authentication: .bearer(try await server.forgeToken(for: forge, as: bob)),
+            retryPolicy: .none)
+        #expect(try await asUser.myself().accountId == bob.accountId)
+        #expect(try await asUser.setRawUserProperty("tour", accountId: bob.accountId, json: "2") == .created)
+
+        let asApp = try JiraClient(
+            site: server.gatewayURL, authentication: .bearer(try await server.forgeToken(for: forge)),
+            retryPolicy: .none)
+        #expect(try await asApp.myself().accountId == forge.accountId)
+        #expect(try await asApp.rawAppProperty("settings", appKey: "com.example.tour") == #"{"enabled":true}"#)
+        do {
+            _ = try await asApp.rawUserProperty("tour", accountId: bob.accountId)
+            Issue.record("the app user does not administer Jira without manage:jira-configuration")
+        } catch let error as JiraClientError {
+            #expect(error.status == 403)
+            #expect(error.explanation?.contains("manage:jira-configuration") == true)
+        }
+    }
+}
