@@ -42,6 +42,30 @@ struct SiteFileDecoderTests {
         #expect(site.appProperties.first?.value.jsonText == "[1,\"two\"]")
     }
 
+    @Test("Forge apps load with the installation and app user derived from the appId, and write back the same")
+    func forgeApps() throws {
+        let site = try decode(
+            """
+            {"users": [{"accountId": "557058:bob", "emailAddress": "bob@example.com", "displayName": "Bob"}],
+             "userProperties": [{"accountId": "557058:forge-1f2e", "key": "seen", "value": true}],
+             "forgeApps": [
+               {"appId": "ari:cloud:ecosystem::app/1f2e", "name": "Tour", "scopes": ["read:jira-user"]},
+               {"appId": "ari:cloud:ecosystem::app/9a9a", "name": "Admin", "connectKey": "com.example.tour",
+                "scopes": ["manage:jira-configuration"], "installationId": "ari:cloud:ecosystem::installation/x",
+                "accountId": "557058:admin-app"}]}
+            """)
+        let tour = site.forgeApps[0]
+        #expect(tour.installationId == "ari:cloud:ecosystem::installation/1f2e")
+        #expect(tour.accountId == "557058:forge-1f2e", "the app user may hold properties named in the same file")
+        #expect(tour.connectKey == nil)
+        #expect(tour.appUser.groups == ["jira-software-users"])
+        let admin = site.forgeApps[1]
+        #expect(admin.appUser.permissions.contains(.administerJira))
+        #expect(admin.connectKey == "com.example.tour")
+        let written = SiteFileEncoder.encode(site).jsonText
+        #expect(try decode(written).forgeApps == site.forgeApps)
+    }
+
     @Test(
         "Mistakes are named with file, JSON path and problem",
         arguments: [
@@ -91,6 +115,32 @@ struct SiteFileDecoderTests {
             (
                 "{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\"}], \"userProperties\": [{\"accountId\": \"a\", \"key\": \"k\", \"value\": 1}, {\"accountId\": \"a\", \"key\": \"k\", \"value\": 2}]}",
                 "$.userProperties[1].key", "the property \"k\" of \"a\" is given twice"
+            ),
+            (
+                #"{"forgeApps": [{"appId": "8a3c", "name": "F", "scopes": []}]}"#, "$.forgeApps[0].appId",
+                #""8a3c" is not of the form ari:cloud:ecosystem::app/<uuid>, as the Forge CLI prints it (forge settings, manifest.yml's app.id)"#
+            ),
+            (
+                #"{"forgeApps": [{"appId": "ari:cloud:ecosystem::app/1", "name": "F", "installationId": "1"}]}"#,
+                "$.forgeApps[0].installationId",
+                #""1" is not of the form ari:cloud:ecosystem::installation/<uuid>, as the Forge CLI prints it (forge settings, manifest.yml's app.id)"#
+            ),
+            (
+                #"{"forgeApps": [{"appId": "ari:cloud:ecosystem::app/1", "name": "F", "scopes": ["read:jira-user write:jira-work"]}]}"#,
+                "$.forgeApps[0].scopes[0]", "a scope has no spaces; list each scope as its own string"
+            ),
+            (
+                #"{"forgeApps": [{"appId": "ari:cloud:ecosystem::app/1", "name": "F"}, {"appId": "ari:cloud:ecosystem::app/1", "name": "G"}]}"#,
+                "$.forgeApps[1].appId", #"duplicate appId "ari:cloud:ecosystem::app/1""#
+            ),
+            (
+                #"{"users": [{"accountId": "a", "emailAddress": "a@x", "displayName": "A"}], "forgeApps": [{"appId": "ari:cloud:ecosystem::app/1", "name": "F", "accountId": "a"}]}"#,
+                "$.forgeApps[0].accountId", #"duplicate accountId "a""#
+            ),
+            (
+                #"{"forgeApps": [{"appId": "ari:cloud:ecosystem::app/1", "name": "F", "manifest": {}}]}"#,
+                "$.forgeApps[0]",
+                #"unknown field "manifest" (allowed: appId, name, scopes, installationId, connectKey, accountId)"#
             ),
             ("{\"users\": [", "$", "not valid JSON: expected a JSON value at byte 11"),
         ])
