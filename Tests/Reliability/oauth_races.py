@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""OAuth 2.0 codes and refresh tokens under concurrency, on one server over SQLite and on two
+"""OAuth 2.0 codes and refresh tokens, and Forge tokens, under concurrency, on one server over SQLite and on two
 servers over one PostgreSQL database (when UNDERSTUDY_TEST_POSTGRES_URL and the .ci/postgres
 variables are set). Checks:
 
@@ -7,7 +7,9 @@ variables are set). Checks:
    every other answer 403 invalid_grant;
 2. one refresh token presented 16 times at once within the reuse leeway: every answer 200, every
    new refresh token distinct, and each of them works;
-3. a consent revoked through one server: its access token is refused through the other at once.
+3. a consent revoked through one server: its access token is refused through the other at once;
+4. 16 Forge tokens minted at once (spread over the servers): all distinct, each acting as the right
+   principal through every server at once.
 
 127.0.0.1 only; bounded (about 10 s). Exits non-zero on any finding.
 
@@ -29,12 +31,15 @@ from understudy_site import free_port, seeded_database, start
 CLIENT = ("race-client", "race-client-secret")
 CALLBACK = "http://localhost:9/callback"
 CONTROL = "race-control-token"
+FORGE_APP = "ari:cloud:ecosystem::app/0d0d0d0d-1e1e-4f2f-8a3a-4b4b4b4b4b4b"
 SITE = {
     "site": {"cloudId": "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee", "name": "Races"},
     "users": [{"accountId": "557058:race", "emailAddress": "race@example.com", "displayName": "Race",
                "apiTokens": ["race-token"], "groups": ["jira-software-users"]}],
     "oauthApps": [{"clientId": CLIENT[0], "clientSecret": CLIENT[1], "name": "Races", "callbackUrls": [CALLBACK],
                    "scopes": ["read:jira-user", "offline_access"]}],
+    "forgeApps": [{"appId": FORGE_APP, "name": "Race Forge app", "scopes": ["read:jira-user"],
+                   "accountId": "557058:race-forge"}],
 }
 findings = []
 
@@ -108,6 +113,28 @@ def races(ports, label):
     print(f"{label}: consent revoked through one server, its token refused through {'the other' if len(ports) > 1 else 'it'} at once")
 
 
+def forge_tokens(ports, label):
+    control = {"Authorization": f"Bearer {CONTROL}", "Content-Type": "application/json"}
+    bodies = [{"appId": FORGE_APP, "accountId": "557058:race"} if n % 2 else {"appId": FORGE_APP} for n in range(16)]
+    minted = at_once([lambda p=ports[n % len(ports)], b=bodies[n]: request(p, "POST", "/_understudy/forge/tokens",
+                                                                        json.dumps(b), control) for n in range(16)])
+    tokens = [json.loads(body) for status, _, body in minted if status == 201]
+    if len(tokens) != 16 or len({t["token"] for t in tokens}) != 16:
+        finding(f"{label}: 16 Forge tokens minted at once: {[status for status, _, _ in minted]}")
+    wrong = 0
+    for index, minted_token in enumerate(tokens):
+        for port in ports:
+            status, headers, _ = request(port, "GET", f"/ex/jira/{SITE['site']['cloudId']}/rest/api/3/myself",
+                                         headers={"Authorization": "Bearer " + minted_token["token"]})
+            acting = headers.get("X-AAccountId") or headers.get("x-aaccountid")
+            if status != 200 or acting != minted_token["accountId"]:
+                wrong += 1
+    if wrong:
+        finding(f"{label}: {wrong} Forge token uses answered with the wrong status or principal")
+    print(f"{label}: 16 Forge tokens minted at once, all distinct; each acts as its principal through "
+          f"{'every server' if len(ports) > 1 else 'the server'} at once ({wrong} wrong)")
+
+
 def postgres_database():
     url = os.environ.get("UNDERSTUDY_TEST_POSTGRES_URL")
     if not url or "UNDERSTUDY_TEST_PG_CTL" not in os.environ:
@@ -126,6 +153,7 @@ def main():
         port = free_port()
         servers.append(start(options.binary, database, port, ["--control-token", CONTROL]))
         races([port], "SQLite, one server")
+        forge_tokens([port], "SQLite, one server")
         pg = postgres_database()
         if pg:
             with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as site:
@@ -136,6 +164,7 @@ def main():
             for each in ports:
                 servers.append(start(options.binary, pg, each, ["--control-token", CONTROL]))
             races(ports, "PostgreSQL, two servers")
+            forge_tokens(ports, "PostgreSQL, two servers")
         else:
             print("PostgreSQL: skipped (no UNDERSTUDY_TEST_POSTGRES_URL)")
     finally:
