@@ -17,15 +17,7 @@ struct ForgeStoreConformanceTests {
     static let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     func withStore(_ kind: StoreKind, _ body: (any SiteStore) async throws -> Void) async throws {
-        let (store, cleanUp) = try await kind.make()
-        do {
-            try await store.load(Site(users: Fixture.site.users, forgeApps: [Self.reporter]))
-            try await body(store)
-        } catch {
-            await cleanUp()
-            throw error
-        }
-        await cleanUp()
+        try await kind.withStore(loading: Site(users: Fixture.site.users, forgeApps: [Self.reporter]), body)
     }
 
     @Test("A loaded Forge app reads back by appId and installation, with its app user", arguments: StoreKind.available)

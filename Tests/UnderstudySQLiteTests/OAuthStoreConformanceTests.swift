@@ -40,15 +40,7 @@ struct OAuthStoreConformanceTests {
     }
 
     func withStore(_ kind: StoreKind, _ body: (any SiteStore) async throws -> Void) async throws {
-        let (store, cleanUp) = try await kind.make()
-        do {
-            try await store.load(Self.site)
-            try await body(store)
-        } catch {
-            await cleanUp()
-            throw error
-        }
-        await cleanUp()
+        try await kind.withStore(loading: Self.site, body)
     }
 
     @Test("Identity, apps and consents load, read back and appear in the snapshot", arguments: StoreKind.available)

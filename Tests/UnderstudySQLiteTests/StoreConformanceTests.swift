@@ -23,6 +23,20 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
         allCases.filter { $0 != .postgres || TestPostgres.url != nil }
     }
 
+    /// Runs `body` on a fresh store holding `site` (nothing when it is nil), and disposes of the
+    /// store however `body` ends.
+    func withStore(loading site: Site? = nil, _ body: (any SiteStore) async throws -> Void) async throws {
+        let (store, cleanUp) = try await make()
+        do {
+            if let site { try await store.load(site) }
+            try await body(store)
+        } catch {
+            await cleanUp()
+            throw error
+        }
+        await cleanUp()
+    }
+
     /// A fresh, empty store, and a way to dispose of it.
     func make() async throws -> (store: any SiteStore, cleanUp: @Sendable () async -> Void) {
         switch self {
@@ -108,14 +122,7 @@ enum Fixture {
 @Suite("Store conformance")
 struct StoreConformanceTests {
     func withStore(_ kind: StoreKind, _ body: (any SiteStore) async throws -> Void) async throws {
-        let (store, cleanUp) = try await kind.make()
-        do {
-            try await body(store)
-        } catch {
-            await cleanUp()
-            throw error
-        }
-        await cleanUp()
+        try await kind.withStore(body)
     }
 
     @Test("A new store is empty; a loaded site reads back exactly", arguments: StoreKind.available)
