@@ -8,6 +8,8 @@ import requests
 from conftest import CLOUD_ID, CONTROL_TOKEN, FORGE_APP_ID, FORGE_INSTALLATION_ID
 
 CONTROL = {"Authorization": f"Bearer {CONTROL_TOKEN}"}
+# The server is shared by the session: these tests write only this key, and remove it again.
+KEY = "forge.tests.step"
 
 
 def forge_tokens(server, account_id=None):
@@ -34,11 +36,14 @@ class TourRemote:
         return requests.request(method, f"{self.base}{path}", headers={"Authorization": f"Bearer {token}"}, **kwargs)
 
     def save_step(self, account_id, step):
-        return self._call(self.user, "PUT", f"/rest/api/3/user/properties/tour.progress?accountId={account_id}",
+        return self._call(self.user, "PUT", f"/rest/api/3/user/properties/{KEY}?accountId={account_id}",
                           json={"step": step})
 
+    def forget_step(self, account_id):
+        return self._call(self.user, "DELETE", f"/rest/api/3/user/properties/{KEY}?accountId={account_id}")
+
     def step_as_app(self, account_id):
-        return self._call(self.system, "GET", f"/rest/api/3/user/properties/tour.progress?accountId={account_id}")
+        return self._call(self.system, "GET", f"/rest/api/3/user/properties/{KEY}?accountId={account_id}")
 
     def settings(self):
         return self._call(self.system, "GET", "/rest/atlassian-connect/1/addons/com.example.tour/properties/settings")
@@ -60,9 +65,10 @@ def test_forge_remote_as_user_and_as_app(server):
     assert missing.status_code == 404, "the Forge app reaches its Connect app's properties (none set yet)"
     assert missing.json() == {"message": "Property with key not found.", "statusCode": 404}
 
-    journal = requests.get(f"{server}/_understudy/requests", params={"caller": FORGE_APP_ID, "limit": 3},
+    assert remote.forget_step("557058:bob").status_code == 204
+    journal = requests.get(f"{server}/_understudy/requests", params={"caller": FORGE_APP_ID, "limit": 4},
                            headers=CONTROL).json()["requests"]
-    assert [entry["caller"]["type"] for entry in journal] == ["forge"] * 3
+    assert [entry["caller"]["type"] for entry in journal] == ["forge"] * 4
 
 
 def test_forge_container_through_the_egress_proxy(server):
@@ -74,9 +80,10 @@ def test_forge_container_through_the_egress_proxy(server):
 
     as_user = {"forge-proxy-authorization":
                f"Forge as=user,installationId={FORGE_INSTALLATION_ID},accountId=557058:bob"}
-    put = requests.put(f"{egress}/jira/rest/api/3/user/properties/container.seen?accountId=557058:bob",
-                       json=True, headers=as_user)
+    target = f"{egress}/jira/rest/api/3/user/properties/{KEY}?accountId=557058:bob"
+    put = requests.put(target, json=True, headers=as_user)
     assert put.status_code in (200, 201), put.text
+    assert requests.delete(target, headers=as_user).status_code == 204
 
     unauthenticated = requests.get(f"{egress}/jira/rest/api/3/myself",
                                    headers={"forge-proxy-authorization": f"Forge as=user,installationId={FORGE_INSTALLATION_ID}"})
