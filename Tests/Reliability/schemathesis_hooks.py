@@ -68,6 +68,19 @@ class Bearer:
         case.headers = {**(case.headers or {}), "Authorization": data}
 
 
+@schemathesis.auth().apply_to(path_regex="^/jira/")
+class ForgeEgress:
+    """The demo Forge app's installation, acting as Ada (an administrator), as a container's
+    egress names it."""
+
+    def get(self, case, context):
+        return ("Forge as=user,installationId=ari:cloud:ecosystem::installation/3f2c9a1e-7b4d-4e6f-8a9b-0c1d2e3f4a5b,"
+                "accountId=557058:ada")
+
+    def set(self, case, data, context):
+        case.headers = {**(case.headers or {}), "forge-proxy-authorization": data}
+
+
 @schemathesis.auth().apply_to(path="/oauth/token")
 class Client:
     """The demo OAuth app's client credentials, as HTTP Basic."""

@@ -198,6 +198,9 @@ extension ConventionTests {
                         "/ex/jira/{cloudId}/rest/api/{version}/user",
                         "/ex/jira/{cloudId}/rest/api/{version}/user/properties",
                         "/ex/jira/{cloudId}/rest/api/{version}/user/properties/{propertyKey}",
+                        "/jira/rest/api/{version}/serverInfo", "/jira/rest/api/{version}/myself",
+                        "/jira/rest/api/{version}/user", "/jira/rest/api/{version}/user/properties",
+                        "/jira/rest/api/{version}/user/properties/{propertyKey}",
                         "/_edge/tenant_info", "/authorize", "/oauth/token", "/oauth/token/accessible-resources", "/me",
                     ])
             }

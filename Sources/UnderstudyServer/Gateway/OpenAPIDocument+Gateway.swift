@@ -1,10 +1,33 @@
 import UnderstudyCore
 
-/// The gateway and authorization-server part of the OpenAPI document. The gateway's paths are
-/// derived from the site's Jira paths (one source of truth): each `/rest/api/…` path again under
-/// `/ex/jira/{cloudId}`, with Bearer or scoped-token credentials and the gateway's `401` envelope.
+/// The gateway, Forge egress and authorization-server part of the OpenAPI document. The gateway's
+/// and the egress's paths are derived from the site's Jira paths (one source of truth): each
+/// `/rest/api/…` path again under `/ex/jira/{cloudId}` (Bearer or scoped-token credentials) and
+/// under `/jira` (`forge-proxy-authorization`), with the gateway's `401` envelope.
 extension OpenAPIDocument {
-    /// The whole document: the site's paths, the gateway's copies and the authorization server.
+    /// An entry point whose paths are copies of the site's.
+    private enum Copy {
+        case gateway, egress
+
+        var prefix: String { self == .gateway ? "/ex/jira/{cloudId}" : "/jira" }
+
+        func operationId(_ id: String) -> String {
+            (self == .gateway ? "gateway" : "forgeEgress") + id.prefix(1).uppercased() + id.dropFirst()
+        }
+
+        var security: JSONValue {
+            switch self {
+            case .gateway:
+                .array([
+                    .object([JSONMember("bearerAuth", .array([]))]), .object([JSONMember("basicAuth", .array([]))]),
+                ])
+            case .egress: .array([.object([JSONMember("forgeProxy", .array([]))])])
+            }
+        }
+    }
+
+    /// The whole document: the site's paths, the gateway's and the egress's copies and the
+    /// authorization server.
     static let combined: String = {
         guard case .object(var root) = try? JSONParser.parse(template),
             let pathsIndex = root.firstIndex(where: { $0.name == "paths" }),
@@ -14,8 +37,10 @@ extension OpenAPIDocument {
             case .object(let extra) = try? JSONParser.parse(authorizationServerTemplate)
         else { preconditionFailure("the OpenAPI templates are valid JSON") }
         var allPaths = paths
-        for path in paths where path.name.hasPrefix("/rest/api/") {
-            allPaths.append(JSONMember("/ex/jira/{cloudId}" + path.name, gatewayPathItem(path.value)))
+        for copy in [Copy.gateway, .egress] {
+            for path in paths where path.name.hasPrefix("/rest/api/") {
+                allPaths.append(JSONMember(copy.prefix + path.name, pathItem(path.value, copy: copy)))
+            }
         }
         for member in extra {
             switch member.name {
@@ -40,39 +65,39 @@ extension OpenAPIDocument {
         return JSONValue.object(root).jsonText
     }()
 
-    /// A site path item as the gateway serves it.
-    private static func gatewayPathItem(_ item: JSONValue) -> JSONValue {
+    /// A site path item as the gateway or the egress serves it.
+    private static func pathItem(_ item: JSONValue, copy: Copy) -> JSONValue {
         guard case .object(let members) = item else { return item }
         return .object(
             members.map { member in
                 switch member.name {
-                case "parameters":
+                case "parameters" where copy == .gateway:
                     guard case .array(let parameters) = member.value else { return member }
                     return JSONMember(
                         "parameters",
                         .array([.object([JSONMember("$ref", .string("#/components/parameters/cloudId"))])] + parameters)
                     )
-                case "get", "put", "delete": return JSONMember(member.name, gatewayOperation(member.value))
+                case "get", "put", "delete": return JSONMember(member.name, operation(member.value, copy: copy))
                 default: return member
                 }
             })
     }
 
-    private static func gatewayOperation(_ operation: JSONValue) -> JSONValue {
+    private static func operation(_ operation: JSONValue, copy: Copy) -> JSONValue {
         guard case .object(let members) = operation else { return operation }
         var result: [JSONMember] = []
         for member in members {
             switch member.name {
             case "operationId":
                 if case .string(let id) = member.value {
-                    result.append(JSONMember("operationId", .string(gatewayId(id))))
+                    result.append(JSONMember("operationId", .string(copy.operationId(id))))
                 }
             case "security":
                 continue
             case "responses":
                 guard case .object(let responses) = member.value else { continue }
                 var rewritten = responses.filter { $0.name != "401" }.map { response in
-                    JSONMember(response.name, renamingLinks(response.value))
+                    JSONMember(response.name, renamingLinks(response.value, copy: copy))
                 }
                 rewritten.append(
                     JSONMember("401", .object([JSONMember("$ref", .string("#/components/responses/GatewayError401"))])))
@@ -81,19 +106,12 @@ extension OpenAPIDocument {
                 result.append(member)
             }
         }
-        result.append(
-            JSONMember(
-                "security",
-                .array([
-                    .object([JSONMember("bearerAuth", .array([]))]), .object([JSONMember("basicAuth", .array([]))]),
-                ])))
+        result.append(JSONMember("security", copy.security))
         return .object(result)
     }
 
-    private static func gatewayId(_ id: String) -> String { "gateway" + id.prefix(1).uppercased() + id.dropFirst() }
-
-    /// Links of a gateway response point at the gateway's operations, with the cloudId carried.
-    private static func renamingLinks(_ response: JSONValue) -> JSONValue {
+    /// Links of a copied response point at the copy's operations (the gateway's carry the cloudId).
+    private static func renamingLinks(_ response: JSONValue, copy: Copy) -> JSONValue {
         guard case .object(let members) = response else { return response }
         return .object(
             members.map { member in
@@ -109,8 +127,8 @@ extension OpenAPIDocument {
                                     fields.map { field in
                                         switch (field.name, field.value) {
                                         case ("operationId", .string(let id)):
-                                            return JSONMember("operationId", .string(gatewayId(id)))
-                                        case ("parameters", .object(let parameters)):
+                                            return JSONMember("operationId", .string(copy.operationId(id)))
+                                        case ("parameters", .object(let parameters)) where copy == .gateway:
                                             return JSONMember(
                                                 "parameters",
                                                 .object(
@@ -267,7 +285,7 @@ extension OpenAPIDocument {
             },
             "responses": {
               "GatewayError401": {
-                "description": "The gateway's refusal: bad credentials, another cloudId, an unknown route, or missing scopes.",
+                "description": "The gateway's refusal: bad credentials, another cloudId, an unknown route, or missing scopes (through the Forge egress, bad credentials also carry forge-proxy-error: NEEDS_AUTHENTICATION_ERR).",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/GatewayError"}}}
               },
               "OAuthError": {
@@ -276,7 +294,9 @@ extension OpenAPIDocument {
               }
             },
             "securitySchemes": {
-              "bearerAuth": {"type": "http", "scheme": "bearer", "description": "An OAuth 2.0 access token."},
+              "bearerAuth": {"type": "http", "scheme": "bearer", "description": "An OAuth 2.0 access token, or a Forge app system or app user token."},
+              "forgeProxy": {"type": "apiKey", "in": "header", "name": "forge-proxy-authorization",
+                "description": "The Forge container egress: Forge as=app,installationId=<id> or Forge as=user,installationId=<id>,accountId=<id>."},
               "clientBasic": {"type": "http", "scheme": "basic", "description": "client_id and client_secret."}
             },
             "schemas": {
