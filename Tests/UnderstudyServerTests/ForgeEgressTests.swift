@@ -69,6 +69,8 @@ struct ForgeEgressTests {
             ("Forge as=user,installationId=\(ForgeEgressTests.installation)", "as=user needs accountId"),
             ("Forge as=app,as=user,installationId=\(ForgeEgressTests.installation)", "gives as twice"),
             ("Forge as=app,installationId", "where a name=value pair belongs"),
+            ("Forge as=app,installationId=\(ForgeEgressTests.installation),=", "where a name=value pair belongs"),
+            ("Forge =app", "where a name=value pair belongs"),
             ("Forge as=app,installationId=ari:cloud:ecosystem::installation/none", "No Forge app of this site"),
             (
                 "Forge as=user,installationId=\(ForgeEgressTests.installation),accountId=557058:dave",

@@ -8,6 +8,7 @@ import UnderstudyCore
 enum FuzzTarget: String, CaseIterable {
     case json, jwt, canonicalRequest = "canonical-request", percentDecoding = "percent-decoding", siteFile = "site-file"
     case tokenRequest = "token-request"
+    case forgeProxyAuthorization = "forge-proxy-authorization"
 
     static let selected: FuzzTarget = {
         let name = ProcessInfo.processInfo.environment["UNDERSTUDY_FUZZ_TARGET"] ?? ""
@@ -26,6 +27,7 @@ enum FuzzTarget: String, CaseIterable {
         case .percentDecoding: Self.percentDecoding(bytes)
         case .siteFile: Self.siteFile(bytes)
         case .tokenRequest: Self.tokenRequest(bytes)
+        case .forgeProxyAuthorization: Self.forgeProxyAuthorization(bytes)
         }
     }
 
@@ -113,6 +115,21 @@ enum FuzzTarget: String, CaseIterable {
         }
         if let text = String(validating: body, as: UTF8.self), let fields = try? FormFields(Substring(text)) {
             check(fields.repeatedNames.allSatisfy { fields.fields[$0] != nil }, "a repeated name was seen first")
+        }
+    }
+
+    /// A container's `forge-proxy-authorization` header: refused with a reason, or an installation
+    /// and a principal that, written back as a header, read the same.
+    static func forgeProxyAuthorization(_ bytes: UnsafeRawBufferPointer) {
+        guard let value = String(validating: Array(bytes), as: UTF8.self) else { return }
+        do {
+            let parsed = try ForgeProxyAuthorization(value)
+            check(!parsed.installationId.isEmpty, "an installation is named")
+            if case .user(let accountId) = parsed.acting { check(!accountId.isEmpty, "as=user names a user") }
+            check(
+                (try? ForgeProxyAuthorization(parsed.headerValue)) == parsed, "the header written back reads the same")
+        } catch {
+            check(!error.explanation.isEmpty, "a refusal says why")
         }
     }
 
