@@ -7,11 +7,12 @@ import UnderstudyServer
 public struct UnderstudyCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "understudy",
-        abstract: "A local stand-in for Jira Cloud's REST API for users and user properties.",
+        abstract: "A local stand-in for Jira Cloud's REST API for users, user properties and app data.",
         discussion: """
             Start a site with `understudy serve` and point any Jira client at the URL it prints. \
             Users, apps and properties live in an SQLite file (--database, default understudy.sqlite).
             """,
+        version: UnderstudyVersion.current,
         subcommands: [
             ServeCommand.self, SeedCommand.self, UserCommand.self, TokenCommand.self, AppCommand.self, JWTCommand.self,
             PropsCommand.self, OAuthAppCommand.self, ForgeAppCommand.self, ForgeCommand.self,
