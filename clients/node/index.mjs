@@ -63,7 +63,11 @@ export async function startUnderstudy(options = {}) {
   argv.push(...args);
   const child = spawn(executable, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 
+  // The last 64 KiB the server printed, for errors: bounded, however long the run.
   let output = '';
+  const remember = (chunk) => {
+    output = (output + chunk).slice(-65_536);
+  };
   const started = new Promise((resolve, reject) => {
     let cloudId;
     const timer = setTimeout(() => {
@@ -82,16 +86,14 @@ export async function startUnderstudy(options = {}) {
     let pending = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk) => {
-      output += chunk;
+      remember(chunk);
       pending += chunk;
       const lines = pending.split('\n');
       pending = lines.pop();
       lines.forEach(onLine);
     });
     child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk) => {
-      output += chunk;
-    });
+    child.stderr.on('data', remember);
     child.once('error', (error) => {
       clearTimeout(timer);
       reject(new Error(`Understudy could not be started from ${executable}: ${error.message}`));
@@ -164,7 +166,7 @@ export class UnderstudySite {
     clearTimeout(timer);
   }
 
-  /** Everything the server printed so far (for a failing test's report). */
+  /** The last 64 KiB the server printed (for a failing test's report). */
   get output() {
     return this._output();
   }

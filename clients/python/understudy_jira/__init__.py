@@ -11,6 +11,7 @@ the `understudy` and `understudy_site` fixtures.
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import pathlib
@@ -63,7 +64,7 @@ class Understudy:
     """A running `understudy serve`: its URLs, its control API, and how to stop it."""
 
     def __init__(self, process: subprocess.Popen, base_url: str, cloud_id: str, control_token: str,
-                 output: list[str]):
+                 output: "collections.deque[str]"):
         self.process = process
         self.base_url = base_url
         self.cloud_id = cloud_id
@@ -84,7 +85,8 @@ class Understudy:
             command += ["--seed", str(seed)]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                    bufsize=1)
-        output: list[str] = []
+        # The last lines the server printed, for errors: bounded, however long the session runs.
+        output: collections.deque[str] = collections.deque(maxlen=2000)
         found: dict[str, str] = {}
         ready = threading.Event()
 
@@ -127,7 +129,7 @@ class Understudy:
 
     @property
     def output(self) -> str:
-        """Everything the server printed so far."""
+        """The last 2,000 lines the server printed."""
         return "".join(self._output)
 
     @property
