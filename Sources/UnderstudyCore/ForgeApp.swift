@@ -34,22 +34,18 @@ public struct ForgeApp: Sendable, Hashable {
         self.accountId = accountId ?? Self.defaultAccountId(appId: appId)
     }
 
-    /// The UUID part of the app id (the whole id if it is not an ARI).
-    public var appUUID: Substring {
-        appId.hasPrefix(Self.appIdPrefix) ? appId.dropFirst(Self.appIdPrefix.count) : Substring(appId)
+    /// The UUID part of an app id (the whole id if it is not an ARI).
+    private static func uuid(ofAppId appId: String) -> Substring {
+        appId.hasPrefix(appIdPrefix) ? appId.dropFirst(appIdPrefix.count) : Substring(appId)
     }
 
     /// An installation id derived from the app id, so that loading the same site file twice names
     /// the same installation.
     public static func defaultInstallationId(appId: String) -> String {
-        let uuid = appId.hasPrefix(appIdPrefix) ? appId.dropFirst(appIdPrefix.count) : Substring(appId)
-        return installationIdPrefix + uuid
+        installationIdPrefix + uuid(ofAppId: appId)
     }
 
-    public static func defaultAccountId(appId: String) -> String {
-        let uuid = appId.hasPrefix(appIdPrefix) ? appId.dropFirst(appIdPrefix.count) : Substring(appId)
-        return "557058:forge-" + uuid
-    }
+    public static func defaultAccountId(appId: String) -> String { "557058:forge-" + uuid(ofAppId: appId) }
 
     /// A new app id, `ari:cloud:ecosystem::app/<uuid>`.
     public static func newAppId() -> String { appIdPrefix + UUID().uuidString.lowercased() }
@@ -69,11 +65,10 @@ public struct ForgeApp: Sendable, Hashable {
             accountId: accountId, accountType: .app, emailAddress: nil, displayName: name, groups: appUserGroups)
     }
 
-    /// Why the app user may not use another user's properties, for explanations.
+    /// Why the app user may not use another user's properties, for the explanation of that refusal
+    /// (it is refused only when the scopes do not make it an administrator).
     public var administrationNote: String {
-        administersJira
-            ? "Forge app \(name)'s app user administers Jira (its scopes include \(Self.administrationScope))."
-            : "Forge app \(name)'s app user (asApp) is not a Jira administrator because its manifest does not list \(Self.administrationScope); add that scope to permissions.scopes to use other users' properties as the app, or call asUser() to act as the user."
+        "Forge app \(name)'s app user (asApp) is not a Jira administrator because its manifest does not list \(Self.administrationScope); add that scope to permissions.scopes to use other users' properties as the app, or call asUser() to act as the user."
     }
 }
 

@@ -94,7 +94,7 @@ extension ControlPlane {
             <h2>Connect apps</h2>
             <table id="apps"><tr><th>key</th><th>name</th><th>clientKey</th><th>scopes</th><th>app user (groups)</th><th>app properties</th></tr>
             \(apps)</table>
-            \(forgeSection(site: site, usersById: usersById))
+            \(forgeSection(site: site))
             \(oauthSection(site: site, usersById: usersById))
             <h2>Requests <span class="muted" id="journal-state">(live)</span></h2>
             <table id="journal"><thead><tr><th>time</th><th>request</th><th>caller</th><th>status</th><th>explanation</th><th>ms</th><th>X-AREQUESTID</th></tr></thead>
@@ -105,16 +105,13 @@ extension ControlPlane {
     }
 
     /// Forge apps: their installation, scopes, and the app user those scopes make.
-    static func forgeSection(site: Site, usersById: [String: User]) -> String {
+    static func forgeSection(site: Site) -> String {
         let apps = site.forgeApps.map { app in
-            let appUser = usersById[app.accountId]
-            let standing =
-                appUser?.permissions.contains(.administerJira) == true
-                ? "administers Jira" : "Jira access only (its own properties)"
+            let standing = app.administersJira ? "administers Jira" : "Jira access only (its own properties)"
             return """
                 <tr><td>\(escape(app.name))<div><code>\(escape(app.appId))</code></div></td>
                 <td><code>\(escape(app.installationId))</code></td><td>\(escape(app.scopes.joined(separator: " ")))</td>
-                <td><code>\(escape(app.accountId))</code> (\(escape(appUser?.groups.joined(separator: ", ") ?? "")))<div class="muted">\(standing)</div></td>
+                <td><code>\(escape(app.accountId))</code> (\(escape(app.appUserGroups.joined(separator: ", "))))<div class="muted">\(standing)</div></td>
                 <td>\(app.connectKey.map { "<code>\(escape($0))</code>" } ?? "<span class=\"muted\">none</span>")</td></tr>
                 """
         }.joined(separator: "\n")

@@ -12,11 +12,8 @@ extension ControlPlane {
     func forge(_ request: Request, resource: Substring, builder: ResponseBuilder) async throws -> Response {
         switch (request.method, resource) {
         case (.get, "apps"):
-            var apps: [JSONValue] = []
-            for app in try await store.forge.forgeApps() {
-                apps.append(Self.json(app, appUser: try await store.user(accountId: app.accountId)))
-            }
-            return builder.json(.ok, .object([JSONMember("apps", .array(apps))]))
+            let apps = try await store.forge.forgeApps()
+            return builder.json(.ok, .object([JSONMember("apps", .array(apps.map(Self.json)))]))
         case (.post, "apps"):
             guard case .object(let members) = try await Self.json(request) else {
                 throw ControlRequestError.badRequest(
@@ -40,7 +37,7 @@ extension ControlPlane {
                 default: throw error
                 }
             }
-            return builder.json(.created, Self.json(app, appUser: app.appUser))
+            return builder.json(.created, Self.json(app))
         case (.post, "tokens"):
             guard case .object(let members) = try await Self.json(request),
                 case .string(let appId)? = members.first(where: { $0.name == "appId" })?.value
@@ -76,21 +73,23 @@ extension ControlPlane {
         }
     }
 
-    static func json(_ app: ForgeApp, appUser: User?) -> JSONValue {
-        var members = [
+    /// An app with its app user, which the stores always derive from the app (`ForgeApp.appUser`).
+    static func json(_ app: ForgeApp) -> JSONValue {
+        let appUser = app.appUser
+        return .object([
             JSONMember("appId", .string(app.appId)), JSONMember("name", .string(app.name)),
             JSONMember("scopes", .array(app.scopes.map(JSONValue.string))),
             JSONMember("installationId", .string(app.installationId)),
             JSONMember("connectKey", app.connectKey.map(JSONValue.string) ?? .null),
-        ]
-        var user = [
-            JSONMember("accountId", .string(app.accountId)), JSONMember("accountType", .string("app")),
-            JSONMember("displayName", .string(appUser?.displayName ?? app.name)),
-        ]
-        user.append(JSONMember("groups", .array((appUser?.groups ?? app.appUserGroups).map(JSONValue.string))))
-        user.append(JSONMember("administersJira", .bool(appUser?.permissions.contains(.administerJira) ?? false)))
-        members.append(JSONMember("appUser", .object(user)))
-        return .object(members)
+            JSONMember(
+                "appUser",
+                .object([
+                    JSONMember("accountId", .string(appUser.accountId)), JSONMember("accountType", .string("app")),
+                    JSONMember("displayName", .string(appUser.displayName)),
+                    JSONMember("groups", .array(appUser.groups.map(JSONValue.string))),
+                    JSONMember("administersJira", .bool(appUser.permissions.contains(.administerJira))),
+                ])),
+        ])
     }
 
     static func json(_ minted: ForgeTokenMinter.Minted) -> JSONValue {
