@@ -23,8 +23,11 @@ extension PostgresSiteStore: ForgeStore {
         return apps
     }
 
-    /// Upserts the app and its app user (derived from the app), inside the caller's transaction.
-    static func install(_ app: ForgeApp, on connection: PostgresConnection, logger: Logger) async throws {
+    /// Upserts the app and its app user (derived from the app), inside the caller's transaction;
+    /// without `replacing`, an app with the same appId is refused by the primary key instead.
+    static func install(
+        _ app: ForgeApp, on connection: PostgresConnection, logger: Logger, replacing: Bool = true
+    ) async throws {
         for try await _ in try await connection.query(
             "SELECT 1 FROM forge_apps WHERE installation_id = \(app.installationId) AND app_id <> \(app.appId)",
             logger: logger)
@@ -40,11 +43,15 @@ extension PostgresSiteStore: ForgeStore {
             INSERT INTO forge_apps (\(unescaped: forgeAppColumns))
             VALUES (\(app.appId), \(app.name), \(StoredJSON.text(of: app.scopes)), \(app.installationId),
                 \(app.connectKey), \(app.accountId))
-            ON CONFLICT (app_id) DO UPDATE SET name = excluded.name, scopes_json = excluded.scopes_json,
-                installation_id = excluded.installation_id, connect_key = excluded.connect_key,
-                account_id = excluded.account_id
+            \(unescaped: replacing ? replaceForgeApp : "")
             """, logger: logger)
     }
+
+    private static let replaceForgeApp = """
+        ON CONFLICT (app_id) DO UPDATE SET name = excluded.name, scopes_json = excluded.scopes_json,
+            installation_id = excluded.installation_id, connect_key = excluded.connect_key,
+            account_id = excluded.account_id
+        """
 
     public func forgeApps() async throws -> [ForgeApp] {
         try await run { client, logger in try await Self.forgeApps(client.query(Self.allForgeApps, logger: logger)) }
@@ -70,17 +77,27 @@ extension PostgresSiteStore: ForgeStore {
     }
 
     public func addForgeApp(_ app: ForgeApp) async throws {
-        try await run { client, logger in
-            try await client.withTransaction(logger: logger) { connection in
-                for try await _ in try await connection.query(
-                    "SELECT 1 FROM forge_apps WHERE app_id = \(app.appId) FOR UPDATE", logger: logger)
-                {
-                    throw SiteStoreError.duplicateAppId(app.appId)
+        do {
+            try await run { client, logger in
+                try await client.withTransaction(logger: logger) { connection in
+                    for try await _ in try await connection.query(
+                        "SELECT 1 FROM forge_apps WHERE app_id = \(app.appId)", logger: logger)
+                    {
+                        throw SiteStoreError.duplicateAppId(app.appId)
+                    }
+                    if try await Self.userByAccountId(app.accountId, on: connection, logger: logger) != nil {
+                        throw SiteStoreError.duplicateAccountId(app.accountId)
+                    }
+                    try await Self.install(app, on: connection, logger: logger, replacing: false)
                 }
-                if try await Self.userByAccountId(app.accountId, on: connection, logger: logger) != nil {
-                    throw SiteStoreError.duplicateAccountId(app.accountId)
-                }
-                try await Self.install(app, on: connection, logger: logger)
+            }
+        } catch let error where Self.sqlState(of: error)?.state == "23505" {
+            // Another server added the same app, installation or app user between the checks above
+            // and the inserts: the constraints decide, and say which.
+            switch Self.sqlState(of: error)?.constraint {
+            case "forge_apps_pkey": throw SiteStoreError.duplicateAppId(app.appId)
+            case "forge_apps_installation_id_key": throw SiteStoreError.duplicateInstallationId(app.installationId)
+            default: throw SiteStoreError.duplicateAccountId(app.accountId)
             }
         }
     }

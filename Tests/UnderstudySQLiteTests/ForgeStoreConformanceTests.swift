@@ -66,6 +66,37 @@ struct ForgeStoreConformanceTests {
         }
     }
 
+    @Test(
+        "Eight adds of one app at once: exactly one installs it, the others are told it exists",
+        arguments: StoreKind.available)
+    func concurrentAdds(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let outcomes = await withTaskGroup(of: Result<Void, any Error>.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        do {
+                            try await store.forge.addForgeApp(Self.admin)
+                            return .success(())
+                        } catch {
+                            return .failure(error)
+                        }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            let installed = outcomes.filter { if case .success = $0 { true } else { false } }
+            #expect(installed.count == 1)
+            for case .failure(let error) in outcomes {
+                #expect(
+                    [SiteStoreError.duplicateAppId(Self.admin.appId), .duplicateAccountId(Self.admin.accountId)]
+                        .contains(
+                            error as? SiteStoreError), "\(error)")
+            }
+            let stored = try await store.forge.forgeApp(appId: Self.admin.appId)
+            #expect(stored == Self.admin)
+        }
+    }
+
     @Test("A site file cannot give a Forge app a person's accountId", arguments: StoreKind.available)
     func personAccountId(kind: StoreKind) async throws {
         try await withStore(kind) { store in
