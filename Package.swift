@@ -32,12 +32,13 @@ let package = Package(
     targets: [
         // The domain: users, permissions, properties, validation, store protocols. Foundation only.
         .target(name: "UnderstudyCore", swiftSettings: swiftSettings),
-        // API-token hashing (and, later, Connect JWT). No HTTP.
+        // API-token hashing, Connect JWTs (checked and, for lifecycle calls, signed). No HTTP.
         .target(
             name: "UnderstudyAuth",
             dependencies: [
                 "UnderstudyCore",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -71,7 +72,9 @@ let package = Package(
                 "UnderstudySQLite",
                 "UnderstudyPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -111,6 +114,8 @@ let package = Package(
                 "UnderstudyAuth",
                 "UnderstudyClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

@@ -43,6 +43,12 @@ public enum APITokens {
     /// A new random shared secret for a Connect app: 256 bits as hex.
     public static func generateSharedSecret() -> String { randomHex(byteCount: 32) }
 
+    /// `byteCount` random bytes from the system's secure generator, as unpadded base64url.
+    public static func randomBase64URL(byteCount: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return ConnectJWT.base64URLEncode((0..<byteCount).map { _ in UInt8.random(in: 0...255, using: &generator) })
+    }
+
     /// `byteCount` random bytes from the system's secure generator, as lowercase hex.
     public static func randomHex(byteCount: Int) -> String {
         var generator = SystemRandomNumberGenerator()

@@ -7,7 +7,8 @@ import UnderstudyServer
 /// `understudy app …`
 struct AppCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "app", abstract: "Manage installed Connect apps.", subcommands: [AddAppCommand.self])
+        commandName: "app", abstract: "Manage installed Connect apps.",
+        subcommands: [AddAppCommand.self, InstallAppCommand.self, UninstallAppCommand.self])
 }
 
 /// `understudy app add`: installs a Connect app and prints its clientKey and sharedSecret.

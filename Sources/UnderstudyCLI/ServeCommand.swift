@@ -116,6 +116,9 @@ struct ServeCommand: AsyncParsableCommand {
                         // Everything a script needs is printed before the line it waits for.
                         if baseURL != nil { say("Links (self) use the base URL \(base)") }
                         say("Site cloudId \(identity.cloudId); the API gateway is \(base)/ex/jira/\(identity.cloudId)")
+                        say(
+                            "Connect installs: understudy app install DESCRIPTOR_URL; apps verify them with the keys at \(base)/connect-install-keys (ACE: CONNECT_KEYS_CDN_URL=\(base)/connect-install-keys)"
+                        )
                         if controlToken == nil {
                             say("Control API token: \(token)  (console: \(base)/_understudy/console)")
                         }

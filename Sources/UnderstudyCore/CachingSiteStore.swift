@@ -80,6 +80,9 @@ public final class CachingSiteStore: SiteStore {
     /// cached with the users once read.
     public var forge: any ForgeStore { backing.forge }
 
+    /// Keys and installed apps are read rarely (installs, the key URL): from the backing store.
+    public var connect: any ConnectInstallStore { backing.connect }
+
     /// At most this many access-token grants are kept; beyond it the cache of grants starts afresh.
     static let maximumCachedAccessTokens = 100_000
 

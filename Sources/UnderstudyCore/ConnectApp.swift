@@ -37,11 +37,14 @@ public struct ConnectApp: Sendable, Hashable {
     public var scopes: [ConnectScope]
     /// The accountId of the app's user (`accountType: "app"`).
     public var accountId: String
+    /// How the app was installed from its descriptor (spec 13); `nil` for an app added by hand.
+    public var installation: ConnectInstallation?
 
     public init(
         key: String, name: String, clientKey: String, sharedSecret: String, scopes: [ConnectScope],
-        accountId: String
+        accountId: String, installation: ConnectInstallation? = nil
     ) {
+        self.installation = installation
         self.key = key
         self.name = name
         self.clientKey = clientKey

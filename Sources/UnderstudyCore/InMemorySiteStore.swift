@@ -10,6 +10,8 @@ public actor InMemorySiteStore: SiteStore {
     var oauthRecords = InMemoryOAuthRecords()
     /// Forge apps and their tokens (the `ForgeStore` side).
     var forgeRecords = InMemoryForgeRecords()
+    /// The site's lifecycle signing keys, oldest first; not part of the site (`ConnectInstallKey`).
+    var installKeys: [ConnectInstallKey] = []
 
     /// The state `saveState()` remembered; dictionaries copy on write, so this costs nothing
     /// until the site changes.

@@ -362,7 +362,8 @@ struct SiteFileReader {
     func app(_ value: JSONValue, at path: String, decoder: SiteFileDecoder) throws(SiteFileError) -> (ConnectApp, User)
     {
         let fields = try members(
-            value, at: path, allowed: ["key", "name", "clientKey", "sharedSecret", "scopes", "accountId", "groups"])
+            value, at: path,
+            allowed: ["key", "name", "clientKey", "sharedSecret", "scopes", "accountId", "groups", "installation"])
         let key = try nonEmptyString(fields["key"], at: "\(path).key")
         let name = try nonEmptyString(fields["name"], at: "\(path).name")
         var scopes: [ConnectScope] = []
@@ -380,11 +381,20 @@ struct SiteFileReader {
                 try self.accountId(value, at: "\(path).accountId")
             }
             ?? decoder.makeAppAccountId(key)
-        let app = ConnectApp(
+        var app = ConnectApp(
             key: key, name: name,
             clientKey: try nonEmptyString(fields["clientKey"], at: "\(path).clientKey"),
             sharedSecret: try nonEmptyString(fields["sharedSecret"], at: "\(path).sharedSecret"),
             scopes: scopes, accountId: accountId)
+        if let installation = fields["installation"] {
+            guard let read = ConnectInstallation(json: installation) else {
+                throw error(
+                    "\(path).installation",
+                    "an installation as a snapshot writes it: descriptorUrl, baseUrl, lifecycle, signing (signed or legacy), state (installed, incomplete with a problem, or uninstalled) and installedBy"
+                )
+            }
+            app.installation = read
+        }
         let appUser = User(
             accountId: accountId, accountType: .app, emailAddress: nil, displayName: name,
             groups: try strings(fields["groups"], at: "\(path).groups") ?? ConnectApp.defaultGroups)

@@ -105,6 +105,7 @@ public enum SiteFileEncoder {
         if let groups = user?.groups, groups != ConnectApp.defaultGroups {
             members.append(JSONMember("groups", strings(groups)))
         }
+        if let installation = app.installation { members.append(JSONMember("installation", installation.json)) }
         return .object(members)
     }
 

@@ -63,6 +63,10 @@ public protocol SiteStore: Sendable {
     /// saved state only.
     var forge: any ForgeStore { get }
 
+    /// The Connect-install side (spec 13): the site's lifecycle signing keys, kept apart from the
+    /// site's data, and the apps installed from descriptors.
+    var connect: any ConnectInstallStore { get }
+
     /// Releases the store's resources (closes the database cleanly).
     func close() async throws
 }
@@ -87,6 +91,8 @@ public enum SiteStoreError: Error, Sendable, Equatable, CustomStringConvertible 
     case duplicateAppId(String)
     case duplicateInstallationId(String)
     case unknownAppId(String)
+    /// Another installed Connect app has this descriptor baseUrl.
+    case duplicateBaseUrl(String, appKey: String)
     /// The database cannot be reached or did not answer in time; the operation may be retried.
     case unavailable(String)
 
@@ -103,6 +109,8 @@ public enum SiteStoreError: Error, Sendable, Equatable, CustomStringConvertible 
         case .duplicateAppId(let id): "a Forge app with appId \"\(id)\" is already installed"
         case .duplicateInstallationId(let id): "another Forge app already has installationId \"\(id)\""
         case .unknownAppId(let id): "no Forge app has appId \"\(id)\""
+        case .duplicateBaseUrl(let baseUrl, let appKey):
+            "app \(appKey) is already installed with baseUrl \(baseUrl); each app needs its own baseUrl"
         case .unavailable(let reason): "the database is unavailable: \(reason)"
         }
     }

@@ -12,6 +12,12 @@ public enum StoredJSON {
             .jsonText
     }
 
+    /// A Connect app's installation, stored as its JSON form; `nil` for none or anything unreadable.
+    public static func installation(_ text: String?) -> ConnectInstallation? {
+        guard let text, let value = try? JSONParser.parse(text) else { return nil }
+        return ConnectInstallation(json: value)
+    }
+
     /// The strings of a stored JSON array; anything else reads as none.
     public static func strings(_ text: String?) -> [String] {
         guard case .array(let elements)? = try? JSONParser.parse(text ?? "[]") else { return [] }

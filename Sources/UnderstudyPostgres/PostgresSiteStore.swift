@@ -168,7 +168,8 @@ public final class PostgresSiteStore: SiteStore {
 
     private static let userColumns =
         "account_id, account_type, email_address, display_name, active, time_zone, locale, groups_json, api_token_hashes_json, legacy_properties_json, scoped_api_tokens_json"
-    private static let appColumns = "app_key, name, client_key, shared_secret, scopes_json, account_id"
+    static let appColumns =
+        "app_key, name, client_key, shared_secret, scopes_json, account_id, installation_json"
 
     private typealias UserRow = (String, String, String?, String, Bool, String, String, String, String, String, String)
 
@@ -186,13 +187,14 @@ public final class PostgresSiteStore: SiteStore {
         return users
     }
 
-    private static func apps(_ rows: PostgresRowSequence) async throws -> [ConnectApp] {
+    static func apps(_ rows: PostgresRowSequence) async throws -> [ConnectApp] {
         var apps: [ConnectApp] = []
-        for try await row in rows.decode((String, String, String, String, String, String).self) {
+        for try await row in rows.decode((String, String, String, String, String, String, String?).self) {
             apps.append(
                 ConnectApp(
                     key: row.0, name: row.1, clientKey: row.2, sharedSecret: row.3,
-                    scopes: StoredJSON.strings(row.4).compactMap(ConnectScope.init(rawValue:)), accountId: row.5))
+                    scopes: StoredJSON.strings(row.4).compactMap(ConnectScope.init(rawValue:)), accountId: row.5,
+                    installation: StoredJSON.installation(row.6)))
         }
         return apps
     }
@@ -382,10 +384,11 @@ public final class PostgresSiteStore: SiteStore {
         try await connection.query(
             """
             INSERT INTO apps (\(unescaped: appColumns)) VALUES (\(app.key), \(app.name), \(app.clientKey),
-                \(app.sharedSecret), \(StoredJSON.text(of: app.scopes.map(\.rawValue))), \(app.accountId))
+                \(app.sharedSecret), \(StoredJSON.text(of: app.scopes.map(\.rawValue))), \(app.accountId),
+                \(app.installation?.json.jsonText))
             ON CONFLICT (app_key) DO UPDATE SET name = excluded.name, client_key = excluded.client_key,
                 shared_secret = excluded.shared_secret, scopes_json = excluded.scopes_json,
-                account_id = excluded.account_id
+                account_id = excluded.account_id, installation_json = excluded.installation_json
             """, logger: logger)
     }
 

@@ -143,5 +143,20 @@ enum Migrations {
             "CREATE INDEX forge_tokens_app ON forge_tokens (app_id)",
             "CREATE INDEX forge_tokens_account ON forge_tokens (account_id)",
         ],
+        // 4: Connect apps installed from their descriptors, and the site's install-signing keys.
+        [
+            """
+            ALTER TABLE apps ADD COLUMN installation_json TEXT
+                CHECK (installation_json IS NULL OR json_valid(installation_json))
+            """,
+            """
+            CREATE TABLE connect_install_keys (
+                kid TEXT PRIMARY KEY NOT NULL,
+                public_key_pem TEXT NOT NULL,
+                private_key_pem TEXT NOT NULL,
+                created_at INTEGER NOT NULL
+            ) WITHOUT ROWID
+            """,
+        ],
     ]
 }

@@ -8,7 +8,8 @@ enum Rows {
     static let userByEmail = "SELECT \(userColumns) FROM users WHERE email_address = ?"
     static let allUsers = "SELECT \(userColumns) FROM users ORDER BY account_id"
 
-    private static let appColumns = "app_key, name, client_key, shared_secret, scopes_json, account_id"
+    private static let appColumns =
+        "app_key, name, client_key, shared_secret, scopes_json, account_id, installation_json"
     static let appByKey = "SELECT \(appColumns) FROM apps WHERE app_key = ?"
     static let appByClientKey = "SELECT \(appColumns) FROM apps WHERE client_key = ?"
     static let allApps = "SELECT \(appColumns) FROM apps ORDER BY app_key"
@@ -33,7 +34,7 @@ enum Rows {
             key: row[0].text ?? "", name: row[1].text ?? "", clientKey: row[2].text ?? "",
             sharedSecret: row[3].text ?? "",
             scopes: StoredJSON.strings(row[4].text).compactMap(ConnectScope.init(rawValue:)),
-            accountId: row[5].text ?? "")
+            accountId: row[5].text ?? "", installation: StoredJSON.installation(row[6].text))
     }
 
     static func upsert(_ user: User, on connection: RawConnection) throws {
@@ -58,14 +59,15 @@ enum Rows {
     static func upsert(_ app: ConnectApp, on connection: RawConnection) throws {
         try connection.query(
             """
-            INSERT INTO apps (\(appColumns)) VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO apps (\(appColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (app_key) DO UPDATE SET name = excluded.name, client_key = excluded.client_key,
                 shared_secret = excluded.shared_secret, scopes_json = excluded.scopes_json,
-                account_id = excluded.account_id
+                account_id = excluded.account_id, installation_json = excluded.installation_json
             """,
             [
                 .text(app.key), .text(app.name), .text(app.clientKey), .text(app.sharedSecret),
                 .text(StoredJSON.text(of: app.scopes.map(\.rawValue))), .text(app.accountId),
+                app.installation.map { .text($0.json.jsonText) } ?? .null,
             ])
     }
 }

@@ -19,7 +19,7 @@ public func buildApplication(
     let address = SiteAddress(configuration)
     let controlPlane = ControlPlane(
         token: configuration.controlToken ?? APITokens.randomHex(byteCount: 16), store: store,
-        journalCapacity: configuration.journalCapacity, clock: SiteClock(base: now))
+        journalCapacity: configuration.journalCapacity, clock: SiteClock(base: now), address: address)
     let responder = UnderstudyResponder(
         configuration: configuration, address: address, store: store, controlPlane: controlPlane)
     let requestTimeout = TimeAmount(configuration.requestTimeout)

@@ -81,6 +81,7 @@ final class SwitchableStore: SiteStore {
     /// The OAuth side is not switched off: the outage tests are about the Jira resources.
     var oauth: any OAuthStore { backing.oauth }
     var forge: any ForgeStore { backing.forge }
+    var connect: any ConnectInstallStore { backing.connect }
     func addUser(_ user: User) async throws {
         try available()
         try await backing.addUser(user)

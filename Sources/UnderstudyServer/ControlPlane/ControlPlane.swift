@@ -32,6 +32,7 @@ struct ControlRequestError: Error {
 /// | GET | `/_understudy/console` | the console (HTML); `?token=T` once sets its cookie |
 /// | … | `/_understudy/oauth/…` | OAuth apps and consents (`ControlPlane+OAuth`) |
 /// | … | `/_understudy/forge/…` | Forge apps and their tokens (`ControlPlane+Forge`) |
+/// | … | `/_understudy/connect/…` | Connect installs from descriptors (`ControlPlane+Connect`) |
 final class ControlPlane: Sendable {
     let token: String
     let store: any SiteStore
@@ -40,17 +41,20 @@ final class ControlPlane: Sendable {
     let clock: SiteClock
     /// The site's cloudId, forgotten whenever the site is replaced.
     let identity: SiteIdentityCache
+    /// Installs and uninstalls Connect apps from their descriptors (spec 13).
+    let installer: ConnectInstaller
 
     static let cookieName = "understudy_control"
     /// A snapshot may be large; a property value is at most 32 KiB, so this allows big sites.
     static let maximumSnapshotBytes = 64 * 1024 * 1024
 
-    init(token: String, store: any SiteStore, journalCapacity: Int, clock: SiteClock) {
+    init(token: String, store: any SiteStore, journalCapacity: Int, clock: SiteClock, address: SiteAddress) {
         self.token = token
         self.store = store
         self.journal = RequestJournal(capacity: journalCapacity)
         self.clock = clock
         self.identity = SiteIdentityCache(store: store)
+        self.installer = ConnectInstaller(store: store, address: address, journal: journal, now: clock.now)
     }
 
     /// Answers a request under `/_understudy/` (other than the public OpenAPI document).
@@ -119,6 +123,8 @@ final class ControlPlane: Sendable {
             return try await oauth(request, resource: rest.dropFirst("oauth/".count), builder: builder)
         case (_, let rest) where rest.hasPrefix("forge/"):
             return try await forge(request, resource: rest.dropFirst("forge/".count), builder: builder)
+        case (_, let rest) where rest.hasPrefix("connect/"):
+            return try await connect(request, resource: rest.dropFirst("connect/".count), builder: builder)
         case (.get, "clock"):
             return builder.json(.ok, clockJSON)
         case (.put, "clock"):
@@ -132,7 +138,7 @@ final class ControlPlane: Sendable {
             clock.offsetSeconds = offset
             return builder.json(.ok, clockJSON)
         default:
-            let known = ["reset", "snapshot", "requests", "faults", "clock", "console", "oauth", "forge"]
+            let known = ["reset", "snapshot", "requests", "faults", "clock", "console", "oauth", "forge", "connect"]
             let name = resource.split(separator: "/").first.map(String.init) ?? ""
             if known.contains(name) {
                 throw ControlRequestError(

@@ -14,6 +14,8 @@ struct JournalEntry: Sendable {
         case oauth(clientId: String, accountId: String)
         /// With a token of Forge app `appId`, acting as its app user or as a user.
         case forge(appId: String, accountId: String)
+        /// Understudy itself, playing Jira's side: a lifecycle call to Connect app `appKey` (spec 13).
+        case lifecycle(appKey: String)
 
         init(_ principal: Principal) {
             switch principal.credential {
@@ -27,7 +29,7 @@ struct JournalEntry: Sendable {
         /// The account the request acts as, if it is known.
         var accountId: String? {
             switch self {
-            case .anonymous: nil
+            case .anonymous, .lifecycle: nil
             case .user(let accountId): accountId
             case .app(_, let accountId), .oauth(_, let accountId), .forge(_, let accountId):
                 accountId.isEmpty ? nil : accountId
@@ -56,6 +58,7 @@ struct JournalEntry: Sendable {
             case .app(let appKey, let accountId): if wanted != appKey && wanted != accountId { return false }
             case .oauth(let clientId, let accountId): if wanted != clientId && wanted != accountId { return false }
             case .forge(let appId, let accountId): if wanted != appId && wanted != accountId { return false }
+            case .lifecycle(let appKey): if wanted != appKey && wanted != "lifecycle" { return false }
             }
         }
         if let wantedStatus {
@@ -90,6 +93,8 @@ struct JournalEntry: Sendable {
                     JSONMember("type", .string("forge")), JSONMember("appId", .string(appId)),
                     JSONMember("accountId", .string(accountId)),
                 ])
+            case .lifecycle(let appKey):
+                .object([JSONMember("type", .string("lifecycle")), JSONMember("appKey", .string(appKey))])
             }
         return .object([
             JSONMember("time", .string(Self.timeFormat.format(time))),

@@ -96,7 +96,7 @@ struct Authenticator: Sendable {
     private func connect(token: String, method: String, target: Substring) async throws -> Authentication {
         if let remembered = verifiedTokens[token], remembered.method == method, remembered.target == target,
             let app = try await store.app(key: remembered.appKey), app.sharedSecret == remembered.sharedSecret,
-            let appUser = try await store.user(accountId: app.accountId)
+            app.unusableBecause == nil, let appUser = try await store.user(accountId: app.accountId)
         {
             // Signature and qsh were verified for exactly this request; the time is checked anew.
             do {
@@ -113,6 +113,9 @@ struct Authenticator: Sendable {
                     throw ConnectJWTFailure.issuerIsClientKey(clientKey: parsed.issuer, appKey: owner.key)
                 }
                 throw ConnectJWTFailure.unknownIssuer(parsed.issuer)
+            }
+            if let reason = app.unusableBecause {
+                return .failed(explanation: "JWT rejected while finding the app by iss: \(reason)")
             }
             try ConnectJWT.verifySignature(parsed, sharedSecret: app.sharedSecret, appKey: app.key)
             try ConnectJWT.verifyTimes(parsed, now: now())

@@ -22,6 +22,8 @@ struct UnderstudyResponder: HTTPResponder {
     let controlPlane: ControlPlane
     let now: @Sendable () -> Date
     let requestIds = RequestIdGenerator()
+    /// The plugin manager's upm-tokens and install tasks (spec 13.4).
+    let pluginManager = PluginManagerTasks()
     /// Header sections larger than this are refused with `431` before authentication (spec 5.2).
     static let maximumHeaderBytes = 16 * 1024
 
@@ -190,6 +192,16 @@ struct UnderstudyResponder: HTTPResponder {
             return try await handleForgeEgress(
                 request, jiraPath: path.dropFirst(Self.forgeEgressPrefix.count - 1), rawQuery: rawQuery,
                 builder: &builder, explanation: &explanation)
+        }
+        if path.utf8.starts(with: Self.installKeysPrefix.utf8) {
+            return try await handleInstallKey(
+                request, kid: path.dropFirst(Self.installKeysPrefix.count), builder: builder,
+                explanation: &explanation)
+        }
+        if path.utf8.starts(with: Self.pluginManagerPath.utf8) || path == Self.pluginManagerPath.dropLast() {
+            return try await handlePluginManager(
+                request, resource: path.dropFirst(min(path.count, Self.pluginManagerPath.count)), rawQuery: rawQuery,
+                target: target, builder: &builder, explanation: &explanation)
         }
         if let endpoint = AuthorizationServer.Endpoint(path: path) {
             return try await authorizationServer.respond(
