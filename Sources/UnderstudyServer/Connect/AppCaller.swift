@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// Understudy's calls out to a Connect app, as Jira makes them: the descriptor and the lifecycle
 /// events. Every call is bounded — 10 seconds in all, redirects followed only on the same origin
@@ -49,6 +50,9 @@ struct AppCaller: Sendable {
         for _ in 0...Self.maximumRedirects {
             guard let origin = Self.origin(of: current) else {
                 return .failure(Failure(reason: "\(current) is not an http or https URL", duration: .zero))
+            }
+            if let refused = await Self.refusal(of: current) {
+                return .failure(Failure(reason: refused, duration: ContinuousClock.now - started))
             }
             var request = HTTPClientRequest(url: current)
             request.method = .GET
@@ -98,6 +102,9 @@ struct AppCaller: Sendable {
         guard Self.origin(of: url) != nil else {
             return .failure(Failure(reason: "\(url) is not an http or https URL", duration: .zero))
         }
+        if let refused = await Self.refusal(of: url) {
+            return .failure(Failure(reason: refused, duration: ContinuousClock.now - started))
+        }
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -116,6 +123,34 @@ struct AppCaller: Sendable {
                 Answer(status: Int(response.status.code), body: kept, duration: ContinuousClock.now - started))
         } catch {
             return .failure(Failure(reason: Self.describe(error, url: url), duration: ContinuousClock.now - started))
+        }
+    }
+
+    /// Why nothing will answer at `url`'s host and port, found by opening a TCP connection first:
+    /// AsyncHTTPClient retries refused connections until the deadline, and "nothing is listening"
+    /// should be said at once, not after 10 s. `nil` when the port accepts connections (or the
+    /// probe cannot tell, and the request itself will).
+    static func refusal(of url: String) async -> String? {
+        guard let components = URLComponents(string: url), let host = components.host,
+            let scheme = components.scheme?.lowercased()
+        else { return nil }
+        let port = components.port ?? (scheme == "https" ? 443 : 80)
+        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.seconds(10))
+        do {
+            let channel = try await bootstrap.connect(host: host, port: port).get()
+            try? await channel.close()
+            return nil
+        } catch let error as IOError where error.errnoCode == ECONNREFUSED {
+            return "nothing is listening at \(url) (connection refused)"
+        } catch let error as NIOConnectionError
+            where error.connectionErrors.contains(where: { ($0.error as? IOError)?.errnoCode == ECONNREFUSED })
+        {
+            return "nothing is listening at \(url) (connection refused)"
+        } catch is ChannelError {
+            return "\(url) did not accept a connection within 10 s"
+        } catch {
+            return nil
         }
     }
 
