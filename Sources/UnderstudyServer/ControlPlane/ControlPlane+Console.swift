@@ -94,12 +94,14 @@ extension ControlPlane {
             <h2>Connect apps</h2>
             <table id="apps"><tr><th>key</th><th>name</th><th>clientKey</th><th>scopes</th><th>app user (groups)</th><th>app properties</th></tr>
             \(apps)</table>
+            \(connectInstallSection(site: site))
             \(forgeSection(site: site))
             \(oauthSection(site: site, usersById: usersById))
             <h2>Requests <span class="muted" id="journal-state">(live)</span></h2>
             <table id="journal"><thead><tr><th>time</th><th>request</th><th>caller</th><th>status</th><th>explanation</th><th>ms</th><th>X-AREQUESTID</th></tr></thead>
             <tbody></tbody></table>
-            <script>\(script)</script>
+            <script>\(script)
+            \(connectInstallScript)</script>
             </body></html>
             """
     }
@@ -175,6 +177,7 @@ extension ControlPlane {
               cell(row, r.caller.type === 'anonymous' ? 'anonymous'
                 : r.caller.type === 'oauth' ? r.caller.clientId + ' (OAuth) as ' + r.caller.accountId
                 : r.caller.type === 'forge' ? r.caller.appId + ' (Forge) as ' + r.caller.accountId
+                : r.caller.type === 'lifecycle' ? 'Understudy → ' + r.caller.appKey + ' (lifecycle)'
                 : (r.caller.appKey || r.caller.accountId));
               cell(row, String(r.status));
               cell(row, r.explanation || '', 'explanation');
