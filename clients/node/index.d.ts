@@ -42,6 +42,37 @@ export interface ForgeToken {
   kind: 'app-system-token' | 'app-user-token';
 }
 
+/** One lifecycle call Understudy made to a Connect app while installing or uninstalling it. */
+export interface LifecycleCall {
+  event: 'installed' | 'uninstalled' | 'enabled' | 'disabled';
+  url: string;
+  status: number | null;
+  durationMs: number;
+  /** How the call was signed, e.g. `JWT RS256, kid …`. */
+  authorization: string;
+  body?: string;
+  explanation?: string;
+}
+
+/** What became of a Connect install or uninstall. */
+export interface ConnectInstallResult {
+  outcome: 'installed' | 'uninstalled' | 'incomplete' | 'rejected' | 'tampered';
+  key?: string;
+  clientKey?: string;
+  baseUrl?: string;
+  descriptorUrl?: string;
+  signing?: 'signed' | 'legacy';
+  tamper?: ConnectTamper;
+  /** For a tampered install: whether the app refused it, as it should. */
+  appRefused?: boolean;
+  calls: LifecycleCall[];
+  problem?: string;
+}
+
+export type ConnectTamper =
+  | 'expired' | 'wrong-audience' | 'wrong-qsh' | 'unknown-kid' | 'wrong-issuer' | 'symmetric' | 'unsigned'
+  | 'context-qsh';
+
 export declare class UnderstudySite {
   readonly baseUrl: string;
   readonly cloudId: string;
@@ -54,6 +85,14 @@ export declare class UnderstudySite {
   reset(): Promise<void>;
   journal(filters?: { path?: string; caller?: string; status?: string | number; limit?: number }): Promise<JournalEntry[]>;
   forgeToken(options: { appId: string; accountId?: string }): Promise<ForgeToken>;
+  /** Installs a Connect app from its descriptor URL, calling its lifecycle URLs as Jira does. */
+  installConnectApp(options: {
+    descriptorUrl: string;
+    signing?: 'signed' | 'legacy';
+    tamper?: ConnectTamper;
+  }): Promise<ConnectInstallResult>;
+  /** Calls the app's disabled and uninstalled URLs and marks it uninstalled. */
+  uninstallConnectApp(key: string): Promise<ConnectInstallResult>;
   stop(options?: { graceMs?: number }): Promise<void>;
 }
 

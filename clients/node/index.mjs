@@ -157,6 +157,37 @@ export class UnderstudySite {
     return this.control('POST', 'forge/tokens', accountId === undefined ? { appId } : { appId, accountId });
   }
 
+  /**
+   * Installs a Connect app from its descriptor as Jira does, calling its lifecycle URLs. Resolves to
+   * the result whatever became of it: `outcome` is `installed`, `incomplete`, `rejected` or
+   * `tampered` (with `appRefused`), and `calls` lists each lifecycle call.
+   */
+  async installConnectApp({ descriptorUrl, signing = 'signed', tamper } = {}) {
+    const body = tamper === undefined ? { descriptorUrl, signing } : { descriptorUrl, signing, tamper };
+    return this._installResult('POST', 'connect/installations', body);
+  }
+
+  /** Calls the app's disabled and uninstalled URLs and marks it uninstalled. */
+  async uninstallConnectApp(key) {
+    return this._installResult('DELETE', `connect/installations/${encodeURIComponent(key)}`);
+  }
+
+  async _installResult(method, path, body) {
+    try {
+      return await this.control(method, path, body);
+    } catch (error) {
+      if (!(error instanceof UnderstudyControlError)) throw error;
+      let result;
+      try {
+        result = JSON.parse(error.body);
+      } catch {
+        throw error;
+      }
+      if (result && typeof result === 'object' && 'outcome' in result) return result;
+      throw error;
+    }
+  }
+
   /** Stops the server (SIGTERM, then SIGKILL after `graceMs`) and waits for it to exit. */
   async stop({ graceMs = 5000 } = {}) {
     if (this.process.exitCode !== null || this.process.signalCode !== null) return;

@@ -190,6 +190,35 @@ class Understudy:
         body = {"appId": app_id} if account_id is None else {"appId": app_id, "accountId": account_id}
         return self.control("POST", "forge/tokens", body)["token"]
 
+    def install_connect_app(self, descriptor_url: str, signing: str = "signed",
+                            tamper: Optional[str] = None) -> dict:
+        """Installs a Connect app from its descriptor as Jira does, calling its lifecycle URLs.
+
+        Returns the result whatever became of it: `outcome` is `installed`, `incomplete` (the app
+        refused `installed` or could not be reached), `rejected` (the descriptor could not be
+        fetched or is invalid) or `tampered` (with `appRefused`); `calls` lists each lifecycle call.
+        """
+        body = {"descriptorUrl": descriptor_url, "signing": signing}
+        if tamper is not None:
+            body["tamper"] = tamper
+        return self._install_result("POST", "connect/installations", body)
+
+    def uninstall_connect_app(self, key: str) -> dict:
+        """Calls the app's disabled and uninstalled URLs and marks it uninstalled."""
+        return self._install_result("DELETE", f"connect/installations/{urllib.parse.quote(key, safe='')}")
+
+    def _install_result(self, method: str, path: str, body: Any = None) -> dict:
+        try:
+            return self.control(method, path, body)
+        except UnderstudyError as error:
+            try:
+                result = json.loads(error.body)
+            except ValueError:
+                raise error from None
+            if isinstance(result, dict) and "outcome" in result:
+                return result
+            raise
+
 
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
