@@ -5,6 +5,16 @@ public enum ConnectLifecycleEvent: String, Sendable, Hashable, CaseIterable {
     case installed, uninstalled, enabled, disabled
 }
 
+/// A descriptor's webhook module: Jira posts `event`s to `url`, relative to the app's baseUrl.
+public struct ConnectWebhook: Sendable, Hashable {
+    public var event: String
+    public var url: String
+    public init(event: String, url: String) {
+        self.event = event
+        self.url = url
+    }
+}
+
 /// The parts of an `atlassian-connect.json` descriptor that installing an app needs (spec 13,
 /// step 2), read strictly: every problem is reported with its JSON path, and a descriptor with any
 /// problem installs nothing.
@@ -23,6 +33,8 @@ public struct ConnectDescriptor: Sendable, Hashable {
     public var lifecycle: [ConnectLifecycleEvent: String]
     public var apiVersion: Int
     public var apiMigrations: [String: Bool]
+    /// The descriptor's `modules.webhooks`, each an event and a path relative to `baseUrl`.
+    public var webhooks: [ConnectWebhook]
 
     public static let keyPattern = "^[a-zA-Z0-9-._]+$"
     public static let maximumKeyLength = 64
@@ -168,6 +180,40 @@ public struct ConnectDescriptor: Sendable, Hashable {
         case let other?: problem("$.apiMigrations", "must be an object of booleans, found \(other.kindName)")
         }
 
+        var webhooks: [ConnectWebhook] = []
+        if case .object(let modules)? = fields["modules"],
+            let entries = modules.first(where: { $0.name == "webhooks" })?.value
+        {
+            switch entries {
+            case .null: break
+            case .array(let elements):
+                for (index, element) in elements.enumerated() {
+                    let path = "$.modules.webhooks[\(index)]"
+                    guard case .object(let webhookMembers) = element else {
+                        problem(path, "must be an object with event and url, found \(element.kindName)")
+                        continue
+                    }
+                    let event = webhookMembers.first { $0.name == "event" }?.value
+                    let url = webhookMembers.first { $0.name == "url" }?.value
+                    guard case .string(let eventName)? = event, !eventName.isEmpty else {
+                        problem("\(path).event", "required: the event's name, such as \"user_created\"")
+                        continue
+                    }
+                    guard case .string(let urlText)? = url, !urlText.isEmpty else {
+                        problem("\(path).url", "required: a path relative to baseUrl, such as \"/webhooks/user\"")
+                        continue
+                    }
+                    if urlText.contains("://") || urlText.hasPrefix("//") || urlText.contains(where: \.isWhitespace) {
+                        problem("\(path).url", "\(quoted(urlText)) must be a path relative to baseUrl")
+                        continue
+                    }
+                    webhooks.append(
+                        ConnectWebhook(event: eventName, url: urlText.hasPrefix("/") ? urlText : "/" + urlText))
+                }
+            default: problem("$.modules.webhooks", "must be an array, found \(entries.kindName)")
+            }
+        }
+
         var name = key
         switch fields["name"] {
         case nil, .null?: break
@@ -181,13 +227,15 @@ public struct ConnectDescriptor: Sendable, Hashable {
         guard problems.isEmpty else { throw Invalid(problems: problems) }
         return ConnectDescriptor(
             key: key, name: name, baseUrl: baseUrl, authentication: authentication, scopes: scopes,
-            lifecycle: lifecycle, apiVersion: apiVersion, apiMigrations: apiMigrations)
+            lifecycle: lifecycle, apiVersion: apiVersion, apiMigrations: apiMigrations, webhooks: webhooks)
     }
 
     public init(
         key: String, name: String, baseUrl: String, authentication: String = "jwt", scopes: [ConnectScope],
-        lifecycle: [ConnectLifecycleEvent: String], apiVersion: Int = 1, apiMigrations: [String: Bool] = [:]
+        lifecycle: [ConnectLifecycleEvent: String], apiVersion: Int = 1, apiMigrations: [String: Bool] = [:],
+        webhooks: [ConnectWebhook] = []
     ) {
+        self.webhooks = webhooks
         self.key = key
         self.name = name
         self.baseUrl = baseUrl

@@ -31,11 +31,15 @@ public struct ConnectInstallation: Sendable, Hashable {
     public var state: State
     /// The administrator the lifecycle calls name in `sub`.
     public var installedBy: String
+    /// The descriptor's webhooks (spec 14 sends the user events).
+    public var webhooks: [ConnectWebhook]
 
     public init(
         descriptorUrl: String, baseUrl: String, authentication: String = "jwt",
-        lifecycle: [ConnectLifecycleEvent: String], signing: Signing, state: State, installedBy: String
+        lifecycle: [ConnectLifecycleEvent: String], signing: Signing, state: State, installedBy: String,
+        webhooks: [ConnectWebhook] = []
     ) {
+        self.webhooks = webhooks
         self.descriptorUrl = descriptorUrl
         self.baseUrl = baseUrl
         self.authentication = authentication
@@ -71,6 +75,15 @@ public struct ConnectInstallation: Sendable, Hashable {
             members.append(JSONMember("problem", .string(reason)))
         }
         members.append(JSONMember("installedBy", .string(installedBy)))
+        if !webhooks.isEmpty {
+            members.append(
+                JSONMember(
+                    "webhooks",
+                    .array(
+                        webhooks.map {
+                            .object([JSONMember("event", .string($0.event)), JSONMember("url", .string($0.url))])
+                        })))
+        }
         return .object(members)
     }
 
@@ -104,9 +117,18 @@ public struct ConnectInstallation: Sendable, Hashable {
         }
         var authentication = "jwt"
         if case .string(let given)? = fields["authentication"] { authentication = given }
+        var webhooks: [ConnectWebhook] = []
+        if case .array(let entries)? = fields["webhooks"] {
+            for case .object(let entry) in entries {
+                guard case .string(let event)? = entry.first(where: { $0.name == "event" })?.value,
+                    case .string(let url)? = entry.first(where: { $0.name == "url" })?.value
+                else { return nil }
+                webhooks.append(ConnectWebhook(event: event, url: url))
+            }
+        }
         self.init(
             descriptorUrl: descriptorUrl, baseUrl: baseUrl, authentication: authentication, lifecycle: lifecycle,
-            signing: signing, state: state, installedBy: installedBy)
+            signing: signing, state: state, installedBy: installedBy, webhooks: webhooks)
     }
 }
 

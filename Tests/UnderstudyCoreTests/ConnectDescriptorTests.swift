@@ -27,7 +27,7 @@ struct ConnectDescriptorTests {
              "authentication": {"type": "JWT"}, "scopes": ["read", "WRITE", "act_as_user", "read"],
              "apiVersion": 1, "apiMigrations": {"signed-install": true, "context-qsh": true, "gdpr": true},
              "lifecycle": {"installed": "/installed", "uninstalled": "uninstalled"},
-             "modules": {"generalPages": []}}
+             "modules": {"generalPages": [], "webhooks": [{"event": "user_created", "url": "hooks/user"}]}}
             """)
         #expect(descriptor.key == "com.example.tour")
         #expect(descriptor.name == "Product Tour")
@@ -36,6 +36,7 @@ struct ConnectDescriptorTests {
         #expect(descriptor.scopes == [.read, .write], "ACT_AS_USER is accepted and not kept; duplicates once")
         #expect(descriptor.lifecycle == [.installed: "/installed", .uninstalled: "/uninstalled"])
         #expect(descriptor.apiMigrations["signed-install"] == true)
+        #expect(descriptor.webhooks == [ConnectWebhook(event: "user_created", url: "/hooks/user")])
     }
 
     @Test("The smallest descriptor: a name defaults to the key, version 1, no scopes, no lifecycle")
@@ -113,6 +114,14 @@ struct ConnectDescriptorTests {
                 "$.apiMigrations.gdpr: must be a boolean, found a string"
             ),
             ("[]", "$: a descriptor is a JSON object, found an array"),
+            (
+                #"{"key": "k", "baseUrl": "http://a", "authentication": {"type": "jwt"}, "modules": {"webhooks": [{"event": "user_created"}]}}"#,
+                "$.modules.webhooks[0].url: required"
+            ),
+            (
+                #"{"key": "k", "baseUrl": "http://a", "authentication": {"type": "jwt"}, "modules": {"webhooks": [{"event": "user_created", "url": "https://evil.example.com"}]}}"#,
+                "$.modules.webhooks[0].url: \"https://evil.example.com\" must be a path relative to baseUrl"
+            ),
         ])
     func problem(descriptor: String, expected: String) throws {
         let found = try problems(descriptor)
@@ -143,5 +152,25 @@ struct ConnectDescriptorTests {
         #expect(app.unusableBecause?.contains("uninstalled") == true)
         app.installation = nil
         #expect(app.unusableBecause == nil, "an app added by hand is always usable")
+    }
+}
+
+/// Which changes to the site's people Jira's user webhooks report (spec 14).
+@Suite("User changes")
+struct UserChangeTests {
+    @Test("Created, updated and deleted people, by accountId; app users and token changes are not reported")
+    func between() {
+        let ada = User(accountId: "a", emailAddress: "ada@example.com", displayName: "Ada", groups: ["site-admins"])
+        let bob = User(accountId: "b", emailAddress: "bob@example.com", displayName: "Bob")
+        let appUser = User(accountId: "app", accountType: .app, emailAddress: nil, displayName: "App")
+        var renamed = ada
+        renamed.displayName = "Ada Lovelace"
+        var newToken = bob
+        newToken.apiTokenHashes = ["h"]
+        let cara = User(accountId: "c", emailAddress: "cara@example.com", displayName: "Cara")
+        let changes = UserChange.between([ada, bob, appUser], [renamed, newToken, cara])
+        #expect(changes == [UserChange(kind: .updated, user: renamed), UserChange(kind: .created, user: cara)])
+        #expect(UserChange.between([ada, appUser], []) == [UserChange(kind: .deleted, user: ada)])
+        #expect(UserChange.between([ada], [ada]).isEmpty)
     }
 }

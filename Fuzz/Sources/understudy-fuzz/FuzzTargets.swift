@@ -9,6 +9,7 @@ enum FuzzTarget: String, CaseIterable {
     case json, jwt, canonicalRequest = "canonical-request", percentDecoding = "percent-decoding", siteFile = "site-file"
     case tokenRequest = "token-request"
     case forgeProxyAuthorization = "forge-proxy-authorization"
+    case connectDescriptor = "connect-descriptor"
 
     static let selected: FuzzTarget = {
         let name = ProcessInfo.processInfo.environment["UNDERSTUDY_FUZZ_TARGET"] ?? ""
@@ -28,6 +29,7 @@ enum FuzzTarget: String, CaseIterable {
         case .siteFile: Self.siteFile(bytes)
         case .tokenRequest: Self.tokenRequest(bytes)
         case .forgeProxyAuthorization: Self.forgeProxyAuthorization(bytes)
+        case .connectDescriptor: Self.connectDescriptor(bytes)
         }
     }
 
@@ -131,6 +133,35 @@ enum FuzzTarget: String, CaseIterable {
         } catch {
             check(!error.explanation.isEmpty, "a refusal says why")
         }
+    }
+
+    /// A descriptor that reads has what an install relies on, and its installation survives the
+    /// stored form; the lifecycle qsh is computed for every declared path.
+    static func connectDescriptor(_ bytes: UnsafeRawBufferPointer) {
+        guard let value = try? JSONParser.parse(bytes) else { return }
+        let descriptor: ConnectDescriptor
+        do {
+            descriptor = try ConnectDescriptor.read(value)
+        } catch {
+            check(!error.problems.isEmpty, "a refused descriptor names at least one problem")
+            check(error.problems.allSatisfy { $0.path.hasPrefix("$") }, "every problem has a JSON path")
+            return
+        }
+        check(!descriptor.key.isEmpty && descriptor.key.count <= 64, "the key has 1 to 64 characters")
+        let lower = descriptor.baseUrl.lowercased()
+        check(lower.hasPrefix("http://") || lower.hasPrefix("https://"), "the baseUrl is http(s)")
+        check(!descriptor.baseUrl.hasSuffix("/"), "the baseUrl has no trailing slash")
+        for path in descriptor.lifecycle.values {
+            check(path.hasPrefix("/") && !path.contains("://"), "a lifecycle path is relative: \(path)")
+            _ = ConnectLifecycleJWT.Call(
+                clientKey: "c", appBaseUrl: descriptor.baseUrl, lifecyclePath: path, subject: "s"
+            ).queryStringHash()
+        }
+        let installation = ConnectInstallation(
+            descriptorUrl: descriptor.baseUrl + "/atlassian-connect.json", baseUrl: descriptor.baseUrl,
+            authentication: descriptor.authentication, lifecycle: descriptor.lifecycle, signing: .signed,
+            state: .incomplete(reason: descriptor.name), installedBy: descriptor.key)
+        check(ConnectInstallation(json: installation.json) == installation, "an installation reads back")
     }
 
     static func check(_ condition: @autoclosure () -> Bool, _ property: @autoclosure () -> String) {

@@ -57,7 +57,8 @@ struct ConnectInstaller: Sendable {
         var installation = ConnectInstallation(
             descriptorUrl: order.descriptorUrl, baseUrl: descriptor.baseUrl, authentication: descriptor.authentication,
             lifecycle: descriptor.lifecycle, signing: order.signing,
-            state: .incomplete(reason: "the installed call has not been answered yet"), installedBy: subject)
+            state: .incomplete(reason: "the installed call has not been answered yet"), installedBy: subject,
+            webhooks: descriptor.webhooks)
         var app = ConnectApp(
             key: descriptor.key, name: descriptor.name,
             clientKey: existing?.clientKey ?? UUID().uuidString.lowercased(), sharedSecret: sharedSecret,

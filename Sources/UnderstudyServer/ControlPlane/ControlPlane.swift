@@ -85,8 +85,21 @@ final class ControlPlane: Sendable {
                 throw ControlRequestError.badRequest("The snapshot is not a valid site file: \(error.description)")
             }
             let started = ContinuousClock.now
+            let userEvents = Set(UserChange.Kind.allCases.map(\.rawValue))
+            let wantChanges = site.apps.contains { app in
+                app.installation?.webhooks.contains { userEvents.contains($0.event) } ?? false
+            }
+            let before = wantChanges ? try await store.snapshot().users : []
             try await store.replace(with: site)
             identity.forget()
+            if wantChanges {
+                let changes = UserChange.between(before, site.users)
+                if !changes.isEmpty {
+                    // Webhooks are best effort and do not hold up the answer, as on Jira.
+                    let installer = self.installer
+                    Task { await installer.deliver(changes, to: site.apps) }
+                }
+            }
             return builder.json(.ok, Self.counts(of: site, elapsed: ContinuousClock.now - started))
         case (.get, "requests"):
             let limit = parameters["limit"].flatMap { Int($0) } ?? journal.capacity
