@@ -3,17 +3,32 @@ import Synchronization
 
 /// Serves reads of a site from memory and writes through to another store.
 ///
-/// Users, apps and each user's properties are cached as they are first read; a write goes to the
-/// backing store first and then drops what it changed from the cache, so the cache never holds a
-/// value the backing store does not. A read that fills the cache installs its result only if no
-/// write happened meanwhile (a global generation counter), so a slow read cannot bring back a value
-/// that a write has just replaced. Changes made by another process (a `seed` while serving) are
-/// noticed through `SiteStore.changeCounter()` within `externalChangeInterval`.
+/// Users, apps and (unless told not to) each user's properties are cached as they are first read;
+/// a write goes to the backing store first and then drops what it changed from the cache, so the
+/// cache never holds a value the backing store does not. A read that fills the cache installs its
+/// result only if no write happened meanwhile (a global generation counter), so a slow read cannot
+/// bring back a value that a write has just replaced.
+///
+/// Changes made by another process are noticed one of two ways (`ExternalChanges`): by polling
+/// `SiteStore.changeCounter()` (SQLite: a `seed` while serving), or by being told — PostgreSQL's
+/// `LISTEN/NOTIFY` — in which case the cache serves nothing until the first notification
+/// connection is up, and nothing while it is down.
 public final class CachingSiteStore: SiteStore {
     private let backing: any SiteStore
     private let state = Mutex(State())
     private let checking = Atomic<Bool>(false)
     private let externalChangeInterval: Duration
+    private let externalChanges: ExternalChanges
+    /// Whether user properties are cached too; off for a database other servers write to.
+    public let cachesUserProperties: Bool
+
+    /// How changes made by another process reach the cache.
+    public enum ExternalChanges: Sendable {
+        /// `SiteStore.changeCounter()` is polled, at most once per interval, in the background.
+        case polled(every: Duration)
+        /// The owner calls `externalChange()`, `notificationsLost()` and `notificationsResumed()`.
+        case notified
+    }
 
     private struct State {
         var generation: UInt64 = 0
@@ -27,6 +42,9 @@ public final class CachingSiteStore: SiteStore {
         var cachedPropertyCount = 0
         var lastExternalCheck = ContinuousClock.now
         var lastChangeCounter: Int?
+        /// Whether cached entries may be served: always when polling; with notifications, only
+        /// while the notification connection is up.
+        var trusted = true
     }
 
     /// One user's properties, with the keys already in the order the key list returns them.
@@ -54,16 +72,45 @@ public final class CachingSiteStore: SiteStore {
 
     /// Wraps `backing`, taking note of its change counter so that from now on any change by
     /// another process is noticed.
+    /// Wraps `backing`. With `.polled`, takes note of its change counter so that from now on any
+    /// change by another process is noticed; with `.notified`, serves nothing from memory until
+    /// `notificationsResumed()`.
     public init(
         backing: any SiteStore, maximumCachedProperties: Int = 2_000_000, maximumPropertiesPerUser: Int = 256,
-        externalChangeInterval: Duration = .milliseconds(250)
+        externalChanges: ExternalChanges = .polled(every: .milliseconds(250)), cachesUserProperties: Bool = true
     ) async throws {
         self.backing = backing
         self.maximumCachedProperties = maximumCachedProperties
         self.maximumPropertiesPerUser = maximumPropertiesPerUser
-        self.externalChangeInterval = externalChangeInterval
-        let counter = try await backing.changeCounter()
-        state.withLock { $0.lastChangeCounter = counter }
+        self.externalChanges = externalChanges
+        self.cachesUserProperties = cachesUserProperties
+        switch externalChanges {
+        case .polled(let interval):
+            self.externalChangeInterval = interval
+            let counter = try await backing.changeCounter()
+            state.withLock { $0.lastChangeCounter = counter }
+        case .notified:
+            self.externalChangeInterval = .seconds(3600)
+            state.withLock { $0.trusted = false }
+        }
+    }
+
+    /// Whether cached entries are served now (with `.notified`: while the notifications flow).
+    public var servesFromMemory: Bool { state.withLock { $0.trusted } }
+
+    /// Another process changed the site: forget everything cached.
+    public func externalChange() { forgetEverything() }
+
+    /// The notifications stopped: serve nothing from memory until they resume.
+    public func notificationsLost() {
+        state.withLock { $0.trusted = false }
+        forgetEverything()
+    }
+
+    /// The notifications flow (again): what changed meanwhile is unknown, so start afresh.
+    public func notificationsResumed() {
+        forgetEverything()
+        state.withLock { $0.trusted = true }
     }
 
     // MARK: Reads
@@ -89,11 +136,11 @@ public final class CachingSiteStore: SiteStore {
     func cachedAccessToken(hash: String, orRead read: () async throws -> AccessTokenGrant?) async throws
         -> AccessTokenGrant?
     {
-        let (cached, generation) = lookUp { ($0.accessTokens[hash], $0.generation) }
+        let (cached, generation) = lookUp { ($0.trusted ? $0.accessTokens[hash] : nil, $0.generation) }
         if let cached { return cached }
         guard let grant = try await read() else { return nil }
         state.withLock { state in
-            guard state.generation == generation else { return }
+            guard state.generation == generation, state.trusted else { return }
             if state.accessTokens.count >= Self.maximumCachedAccessTokens { state.accessTokens.removeAll() }
             state.accessTokens[hash] = grant
         }
@@ -109,7 +156,7 @@ public final class CachingSiteStore: SiteStore {
     }
 
     public func user(accountId: String) async throws -> User? {
-        let (cached, generation) = lookUp { ($0.usersById[accountId], $0.generation) }
+        let (cached, generation) = lookUp { ($0.trusted ? $0.usersById[accountId] : nil, $0.generation) }
         if let cached { return cached }
         let user = try await backing.user(accountId: accountId)
         if let user { install(user, ifStill: generation) }
@@ -119,7 +166,7 @@ public final class CachingSiteStore: SiteStore {
     public func user(emailAddress: String) async throws -> User? {
         let email = emailAddress.lowercased()
         let (cached, generation) = lookUp { state in
-            (state.accountIdByEmail[email].flatMap { state.usersById[$0] }, state.generation)
+            (state.trusted ? state.accountIdByEmail[email].flatMap { state.usersById[$0] } : nil, state.generation)
         }
         if let cached { return cached }
         let user = try await backing.user(emailAddress: emailAddress)
@@ -128,7 +175,7 @@ public final class CachingSiteStore: SiteStore {
     }
 
     public func app(key: String) async throws -> ConnectApp? {
-        let (cached, generation) = lookUp { ($0.appsByKey[key], $0.generation) }
+        let (cached, generation) = lookUp { ($0.trusted ? $0.appsByKey[key] : nil, $0.generation) }
         if let cached { return cached }
         let app = try await backing.app(key: key)
         if let app { install(app, ifStill: generation) }
@@ -137,7 +184,7 @@ public final class CachingSiteStore: SiteStore {
 
     public func app(clientKey: String) async throws -> ConnectApp? {
         let (cached, generation) = state.withLock { state in
-            (state.appKeyByClientKey[clientKey].flatMap { state.appsByKey[$0] }, state.generation)
+            (state.trusted ? state.appKeyByClientKey[clientKey].flatMap { state.appsByKey[$0] } : nil, state.generation)
         }
         if let cached { return cached }
         let app = try await backing.app(clientKey: clientKey)
@@ -169,7 +216,8 @@ public final class CachingSiteStore: SiteStore {
     /// A user's properties from memory, loaded whole from the backing store on first use; `nil`
     /// for a user with too many to cache.
     private func properties(of accountId: String) async throws -> CachedProperties? {
-        let (cached, generation) = lookUp { ($0.userProperties[accountId], $0.generation) }
+        guard cachesUserProperties else { return nil }
+        let (cached, generation) = lookUp { ($0.trusted ? $0.userProperties[accountId] : nil, $0.generation) }
         switch cached {
         case .properties(let properties): return properties
         case .large: return nil
@@ -178,7 +226,7 @@ public final class CachingSiteStore: SiteStore {
         let loaded = try await backing.userProperties(accountId: accountId, atMost: maximumPropertiesPerUser)
         let properties = loaded.map(CachedProperties.init)
         state.withLock { state in
-            guard state.generation == generation else { return }
+            guard state.generation == generation, state.trusted else { return }
             guard let properties else {
                 state.userProperties[accountId] = .large
                 return
@@ -258,7 +306,7 @@ public final class CachingSiteStore: SiteStore {
 
     private func install(_ user: User, ifStill generation: UInt64) {
         state.withLock { state in
-            guard state.generation == generation else { return }
+            guard state.generation == generation, state.trusted else { return }
             state.usersById[user.accountId] = user
             if let email = user.emailAddress { state.accountIdByEmail[email.lowercased()] = user.accountId }
         }
@@ -266,7 +314,7 @@ public final class CachingSiteStore: SiteStore {
 
     private func install(_ app: ConnectApp, ifStill generation: UInt64) {
         state.withLock { state in
-            guard state.generation == generation else { return }
+            guard state.generation == generation, state.trusted else { return }
             state.appsByKey[app.key] = app
             state.appKeyByClientKey[app.clientKey] = app.key
         }
@@ -306,6 +354,7 @@ public final class CachingSiteStore: SiteStore {
     /// changes made by another process (one lock per read, not two).
     private func lookUp<Result: Sendable>(_ read: (State) -> Result) -> Result {
         let (result, due) = state.withLock { state in
+            guard case .polled = externalChanges else { return (read(state), false) }
             let now = ContinuousClock.now
             let due = now - state.lastExternalCheck >= externalChangeInterval
             if due { state.lastExternalCheck = now }

@@ -164,5 +164,27 @@ enum PostgresMigrations {
             )
             """,
         ],
+        // 5: every change to what servers cache (users, apps, the identity, OAuth grants) is announced
+        // on the channel understudy_changes when its transaction commits.
+        [
+            """
+            CREATE FUNCTION understudy_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM pg_notify('understudy_changes', TG_TABLE_NAME);
+                RETURN NULL;
+            END
+            $$
+            """
+        ]
+            + [
+                "users", "apps", "site_identity", "oauth_apps", "oauth_consents", "oauth_token_families",
+                "oauth_access_tokens",
+            ]
+            .map {
+                """
+                CREATE TRIGGER \($0)_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON \($0)
+                FOR EACH STATEMENT EXECUTE FUNCTION understudy_notify_change()
+                """
+            },
     ]
 }

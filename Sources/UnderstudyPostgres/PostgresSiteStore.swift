@@ -5,7 +5,8 @@ import Synchronization
 import UnderstudyCore
 
 /// The shared store: a PostgreSQL database that several Understudy servers use at once. Every read
-/// goes to the database (no cache), so a write through one server is read through another at once;
+/// goes to the database, so a write through one server is read through another at once (a server
+/// caches users and apps in front of it, told of changes by `watchChanges`);
 /// created-or-updated is decided by one `INSERT … ON CONFLICT … RETURNING revision`, so concurrent
 /// PUTs of a new key through two servers give exactly one `201`.
 ///
@@ -25,9 +26,11 @@ public final class PostgresSiteStore: SiteStore {
 
     private let client: PostgresClient
     private let running: Task<Void, Never>
-    private let location: PostgresLocation
-    private let logger: Logger
+    let location: PostgresLocation
+    let logger: Logger
     private let savedState = Mutex<Site?>(nil)
+    /// The connection listening for other servers' changes, once `watchChanges` started it.
+    let listener = Mutex(ChangeListener())
 
     /// The URL without its password, for messages.
     public static func redacting(url: String) -> String { PostgresLocation.redact(url) }
@@ -497,6 +500,7 @@ public final class PostgresSiteStore: SiteStore {
     public func changeCounter() async throws -> Int? { nil }
 
     public func close() async throws {
+        await stopWatching()
         running.cancel()
         await running.value
     }

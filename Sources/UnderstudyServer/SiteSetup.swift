@@ -30,10 +30,19 @@ public enum SiteSetup {
     {
         if database == ":memory:" { return InMemorySiteStore() }
         if database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") {
-            // No read cache: several servers share the database, and each must see the others'
-            // writes at once.
+            // Several servers share the database, and each must see the others' writes at once:
+            // user properties are always read from the database; users, apps and OAuth grants are
+            // cached, forgotten whenever PostgreSQL announces a change, and not served at all while
+            // the announcements cannot be heard.
             do {
-                return try await PostgresSiteStore.open(url: database, logger: logger)
+                let postgres = try await PostgresSiteStore.open(url: database, logger: logger)
+                let cache = try await CachingSiteStore(
+                    backing: postgres, externalChanges: .notified, cachesUserProperties: false)
+                postgres.watchChanges(
+                    PostgresSiteStore.ChangeObserver(
+                        changed: { cache.externalChange() }, lost: { cache.notificationsLost() },
+                        listening: { cache.notificationsResumed() }))
+                return cache
             } catch let error as PostgresSiteStore.OpenError {
                 throw Failure(description: error.description, exitCode: 1)
             }

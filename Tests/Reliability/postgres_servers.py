@@ -9,9 +9,15 @@ UNDERSTUDY_TEST_PG_DATA). On a fresh database it starts two `understudy serve` p
 3. 8 writers spread over both servers: every acknowledged write is read back through both;
 4. PostgreSQL stopped: every request is answered 503 with Jira's error body within 5 s (no hang),
    and /status still answers; PostgreSQL started again: service resumes by itself, data intact;
-5. a wrong password or an unreachable server at start: one line on standard error, non-zero exit.
+5. a wrong password or an unreachable server at start: one line on standard error, non-zero exit;
+6. freshness: --trials times (10,000 by default), a PUT through A then a GET through B, one client,
+   one after the other: B reads what A wrote every time;
+7. users are cached in front of PostgreSQL: an API token created and an account deactivated (by
+   another process, `understudy token create` / `seed`) are honoured by both servers within 1 s;
+8. the connections carrying LISTEN are killed (pg_terminate_backend) and the user changed at once:
+   no server serves the stale user afterwards, and caching resumes.
 
-127.0.0.1 only; bounded (about 30 s). Exits non-zero on any finding.
+127.0.0.1 only; bounded (about a minute). Exits non-zero on any finding.
 
     python3 Tests/Reliability/postgres_servers.py --binary .build/debug/understudy
 """
@@ -177,6 +183,106 @@ def outage(port_a, port_b):
         print(f"PostgreSQL started again: both servers served again after {max(resumed.values()):.1f} s")
 
 
+def freshness(port_a, port_b, trials):
+    stale = 0
+    started = time.monotonic()
+    for n in range(trials):
+        writer, reader = (port_a, port_b) if n % 2 == 0 else (port_b, port_a)
+        status, _ = call(writer, "PUT", "fresh", {"n": n})
+        status_read, body = call(reader, "GET", "fresh")
+        if status not in (200, 201) or status_read != 200 or json.loads(body)["value"] != {"n": n}:
+            stale += 1
+            if stale <= 5:
+                finding(f"trial {n}: PUT through one server ({status}), GET through the other read {body!r}")
+    elapsed = time.monotonic() - started
+    print(f"{trials} PUT-then-GET trials across servers: {trials - stale} fresh ({100 * (trials - stale) / trials:.2f} %),"
+          f" {elapsed:.1f} s")
+
+
+def myself(port, token):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    credentials = base64.b64encode(f"pg@example.com:{token}".encode()).decode()
+    connection.request("GET", "/rest/api/3/myself", headers={"Authorization": "Basic " + credentials})
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+def seed_active(binary, url, active):
+    user = dict(SITE["users"][0], active=active)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as site_file:
+        json.dump({"users": [user]}, site_file)
+    subprocess.run([binary, "seed", site_file.name, "--database", url], check=True, capture_output=True)
+
+
+def until(condition, limit=1.0):
+    """Seconds until `condition()` holds, or None after `limit`."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        if condition():
+            return time.monotonic() - started
+        time.sleep(0.005)
+    return None
+
+
+def cached_users_follow(binary, url, port_a, port_b):
+    for port in (port_a, port_b):
+        myself(port, "pg-token")  # both servers have the user cached now
+    created = subprocess.run([binary, "token", "create", "--email", "pg@example.com", "--database", url],
+                             check=True, capture_output=True, text=True).stdout
+    token = next(word for word in created.split() if word.startswith("ATATT"))
+    delays = []
+    for port in (port_a, port_b):
+        delay = until(lambda: myself(port, token) == 200)
+        if delay is None:
+            finding(f"a new API token was not honoured through port {port} within 1 s")
+        delays.append(delay or 1.0)
+    seed_active(binary, url, False)
+    for port in (port_a, port_b):
+        delay = until(lambda: myself(port, "pg-token") == 401)
+        if delay is None:
+            finding(f"a deactivated account still signed in through port {port} after 1 s")
+        delays.append(delay or 1.0)
+    seed_active(binary, url, True)
+    for port in (port_a, port_b):
+        if until(lambda: myself(port, "pg-token") == 200) is None:
+            finding(f"a reactivated account was refused through port {port} after 1 s")
+    print(f"new token and deactivation honoured by both servers after at most {1000 * max(delays):.0f} ms")
+
+
+def listener_killed(binary, url, port_a, port_b):
+    parts = urllib.parse.urlsplit(url)
+    psql = os.path.join(os.path.dirname(os.environ["UNDERSTUDY_TEST_PG_CTL"]), "psql")
+    environment = dict(os.environ, PGPASSWORD=urllib.parse.unquote(parts.password or ""))
+    for port in (port_a, port_b):
+        myself(port, "pg-token")
+    killed = subprocess.run(
+        [psql, "-h", parts.hostname, "-p", str(parts.port), "-U", urllib.parse.unquote(parts.username),
+         "-d", parts.path.lstrip("/"), "-At", "-c",
+         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+         "WHERE application_name = 'understudy-listen' AND datname = current_database()"],
+        check=True, capture_output=True, text=True, env=environment).stdout.strip()
+    if killed != "2":
+        finding(f"expected to kill the 2 listening connections, killed {killed!r}")
+    seed_active(binary, url, False)
+    stale = 0
+    checks = 0
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        for port in (port_a, port_b):
+            checks += 1
+            if myself(port, "pg-token") != 401:
+                stale += 1
+    if stale:
+        finding(f"after the LISTEN connections were killed, {stale} of {checks} requests signed in a deactivated user")
+    seed_active(binary, url, True)
+    for port in (port_a, port_b):
+        if until(lambda: myself(port, "pg-token") == 200, limit=5) is None:
+            finding(f"port {port}: the reactivated account was refused 5 s after the LISTEN connection was killed")
+    print(f"LISTEN connections killed ({killed}), the user deactivated at once: {checks - stale} of {checks} requests"
+          " refused as they should, then served again")
+
+
 def bad_start(binary, url):
     parts = urllib.parse.urlsplit(url)
     wrong_password = urllib.parse.urlunsplit(
@@ -196,6 +302,7 @@ def bad_start(binary, url):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", required=True)
+    parser.add_argument("--trials", type=int, default=10_000)
     options = parser.parse_args()
     url = fresh_database(os.environ["UNDERSTUDY_TEST_POSTGRES_URL"])
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as site_file:
@@ -224,6 +331,9 @@ def main():
         two_servers_agree(port_a, port_b)
         racing_creations(port_a, port_b)
         no_lost_updates(port_a, port_b)
+        freshness(port_a, port_b, options.trials)
+        cached_users_follow(options.binary, url, port_a, port_b)
+        listener_killed(options.binary, url, port_a, port_b)
         outage(port_a, port_b)
     finally:
         for server in (server_a, server_b):

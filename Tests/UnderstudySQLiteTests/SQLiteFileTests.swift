@@ -53,7 +53,7 @@ struct SQLiteFileTests {
     func externalChanges() async throws {
         let path = try temporaryPath()
         let serving = try await CachingSiteStore(
-            backing: try await SQLiteSiteStore.open(path: path), externalChangeInterval: .milliseconds(10))
+            backing: try await SQLiteSiteStore.open(path: path), externalChanges: .polled(every: .milliseconds(10)))
         try await serving.load(Fixture.site)
         #expect(try await serving.user(accountId: "557058:ada")?.displayName == "Ada")
         #expect(try await serving.userProperty(accountId: "557058:bob", key: "tour")?.jsonText == "{\"step\":1}")

@@ -15,12 +15,15 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     /// A fresh database on the PostgreSQL server named by `UNDERSTUDY_TEST_POSTGRES_URL`; `.ci/run`
     /// always starts one and sets it, so nothing is skipped in CI.
     case postgres
+    /// PostgreSQL behind the cache that `serve` puts in front of it: users and apps from memory,
+    /// forgotten on every NOTIFY; user properties always from the database.
+    case cachedPostgres
 
     var testDescription: String { rawValue }
 
     /// Every kind, PostgreSQL only when a server is configured.
     static var available: [StoreKind] {
-        allCases.filter { $0 != .postgres || TestPostgres.url != nil }
+        allCases.filter { ($0 != .postgres && $0 != .cachedPostgres) || TestPostgres.url != nil }
     }
 
     /// Runs `body` on a fresh store holding `site` (nothing when it is nil), and disposes of the
@@ -55,9 +58,10 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
                     try? FileManager.default.removeItem(at: directory)
                 }
             )
-        case .postgres:
+        case .postgres, .cachedPostgres:
             let (url, dropDatabase) = try await TestPostgres.freshDatabase()
-            let store = try await PostgresSiteStore.open(url: url)
+            let postgres = try await PostgresSiteStore.open(url: url)
+            let store: any SiteStore = self == .postgres ? postgres : try await TestPostgres.cached(postgres)
             return (
                 store,
                 {
@@ -71,6 +75,18 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
 /// The test PostgreSQL server, on which each test gets a database of its own.
 enum TestPostgres {
+    /// `postgres` behind a cache told of changes as `serve` sets it up; returns once it listens.
+    static func cached(_ postgres: PostgresSiteStore) async throws -> CachingSiteStore {
+        let cache = try await CachingSiteStore(
+            backing: postgres, externalChanges: .notified, cachesUserProperties: false)
+        postgres.watchChanges(
+            PostgresSiteStore.ChangeObserver(
+                changed: { cache.externalChange() }, lost: { cache.notificationsLost() },
+                listening: { cache.notificationsResumed() }))
+        for _ in 0..<500 where !cache.servesFromMemory { try await Task.sleep(for: .milliseconds(10)) }
+        return cache
+    }
+
     static var url: String? { ProcessInfo.processInfo.environment["UNDERSTUDY_TEST_POSTGRES_URL"] }
 
     /// Creates an empty database next to the one in the URL; returns its URL and how to drop it.
