@@ -33,6 +33,19 @@ extension PostgresSiteStore {
         }
     }
 
+    /// This store behind the cache a serving server puts in front of it: users, apps and OAuth
+    /// grants from memory, forgotten on every notification and not served while none can be
+    /// heard; user properties always from the database. The cache serves from memory once the
+    /// listening connection is up.
+    public func servingCache() async throws -> CachingSiteStore {
+        let cache = try await CachingSiteStore(backing: self, externalChanges: .notified, cachesUserProperties: false)
+        watchChanges(
+            ChangeObserver(
+                changed: { cache.externalChange() }, lost: { cache.notificationsLost() },
+                listening: { cache.notificationsResumed() }))
+        return cache
+    }
+
     /// Listens on its own connection until the store is closed, reconnecting with a short backoff
     /// when the connection is lost (the observer hears `lost` at once, `listening` once back).
     public func watchChanges(_ observer: ChangeObserver) {

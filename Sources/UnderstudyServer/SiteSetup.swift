@@ -35,14 +35,7 @@ public enum SiteSetup {
             // cached, forgotten whenever PostgreSQL announces a change, and not served at all while
             // the announcements cannot be heard.
             do {
-                let postgres = try await PostgresSiteStore.open(url: database, logger: logger)
-                let cache = try await CachingSiteStore(
-                    backing: postgres, externalChanges: .notified, cachesUserProperties: false)
-                postgres.watchChanges(
-                    PostgresSiteStore.ChangeObserver(
-                        changed: { cache.externalChange() }, lost: { cache.notificationsLost() },
-                        listening: { cache.notificationsResumed() }))
-                return cache
+                return try await PostgresSiteStore.open(url: database, logger: logger).servingCache()
             } catch let error as PostgresSiteStore.OpenError {
                 throw Failure(description: error.description, exitCode: 1)
             }

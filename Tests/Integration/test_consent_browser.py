@@ -51,6 +51,23 @@ def devtools(user_data: pathlib.Path, deadline: float) -> str:
     raise TimeoutError("no page in the browser")
 
 
+def page_session(user_data: pathlib.Path, deadline: float):
+    """A DevTools connection to the browser's first page, and a function that evaluates JavaScript there."""
+    socket = websocket.create_connection(devtools(user_data, deadline), timeout=10)
+    calls = iter(range(1, 1000))
+
+    def evaluate(expression):
+        call = next(calls)
+        socket.send(json.dumps({"id": call, "method": "Runtime.evaluate",
+                                "params": {"expression": expression, "returnByValue": True}}))
+        while True:
+            message = json.loads(socket.recv())
+            if message.get("id") == call:
+                return message.get("result", {}).get("result", {}).get("value")
+
+    return socket, evaluate
+
+
 def test_sign_in_and_accept_in_chromium(server, tmp_path):
     browser = chromium()
     callback_server = http.server.HTTPServer(("127.0.0.1", 0), Callback)
@@ -72,18 +89,7 @@ def test_sign_in_and_accept_in_chromium(server, tmp_path):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 60
-        socket = websocket.create_connection(devtools(user_data, deadline), timeout=10)
-        calls = iter(range(1, 1000))
-
-        def evaluate(expression):
-            call = next(calls)
-            socket.send(json.dumps({"id": call, "method": "Runtime.evaluate",
-                                    "params": {"expression": expression, "returnByValue": True}}))
-            while True:
-                message = json.loads(socket.recv())
-                if message.get("id") == call:
-                    return message.get("result", {}).get("result", {}).get("value")
-
+        socket, evaluate = page_session(user_data, deadline)
         while time.time() < deadline and not evaluate("!!document.querySelector('button[value=accept]')"):
             time.sleep(0.1)
         page_text = evaluate("document.body.innerText")

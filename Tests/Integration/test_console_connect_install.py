@@ -6,11 +6,9 @@ import json
 import subprocess
 import time
 
-import websocket
-
 from conftest import CONTROL_TOKEN
 from connect_app import ConnectApp
-from test_consent_browser import devtools
+from test_consent_browser import page_session
 from test_console_browser import chromium
 
 
@@ -25,17 +23,7 @@ def test_install_and_uninstall_from_the_console(server, tmp_path):
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             deadline = time.time() + 60
-            socket = websocket.create_connection(devtools(user_data, deadline), timeout=10)
-            calls = iter(range(1, 1000))
-
-            def evaluate(expression):
-                call = next(calls)
-                socket.send(json.dumps({"id": call, "method": "Runtime.evaluate",
-                                        "params": {"expression": expression, "returnByValue": True}}))
-                while True:
-                    message = json.loads(socket.recv())
-                    if message.get("id") == call:
-                        return message.get("result", {}).get("result", {}).get("value")
+            socket, evaluate = page_session(user_data, deadline)
 
             def wait_for(expression):
                 while time.time() < deadline:

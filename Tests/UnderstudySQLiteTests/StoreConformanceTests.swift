@@ -77,12 +77,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
 enum TestPostgres {
     /// `postgres` behind a cache told of changes as `serve` sets it up; returns once it listens.
     static func cached(_ postgres: PostgresSiteStore) async throws -> CachingSiteStore {
-        let cache = try await CachingSiteStore(
-            backing: postgres, externalChanges: .notified, cachesUserProperties: false)
-        postgres.watchChanges(
-            PostgresSiteStore.ChangeObserver(
-                changed: { cache.externalChange() }, lost: { cache.notificationsLost() },
-                listening: { cache.notificationsResumed() }))
+        let cache = try await postgres.servingCache()
         for _ in 0..<500 where !cache.servesFromMemory { try await Task.sleep(for: .milliseconds(10)) }
         return cache
     }
