@@ -86,16 +86,21 @@ public struct ConnectDescriptor: Sendable, Hashable {
         switch fields["baseUrl"] {
         case nil: problem("$.baseUrl", "required (where the app is served, for example \"https://tour.example.com\")")
         case .string(let text)?:
-            baseUrl = text
-            let lower = text.lowercased()
-            if !(lower.hasPrefix("http://") || lower.hasPrefix("https://")) || text.count <= "http://".count {
+            // Trailing slashes go byte by byte: a Character may join a slash to what precedes it.
+            var bytes = Array(text.utf8)
+            while bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
+            baseUrl = String(decoding: bytes, as: UTF8.self)
+            let lower = baseUrl.lowercased()
+            let scheme = lower.hasPrefix("https://") ? "https://" : lower.hasPrefix("http://") ? "http://" : nil
+            // A host must follow the scheme: "http:////" is not a URL, whatever its slashes.
+            let hasHost = scheme.map { bytes.dropFirst($0.utf8.count).first.map { $0 != UInt8(ascii: "/") } ?? false }
+            if hasHost != true {
                 problem("$.baseUrl", "\(quoted(text)) is not an http or https URL")
             } else if text.count > maximumBaseUrlLength {
                 problem("$.baseUrl", "\(text.count) characters, at most \(maximumBaseUrlLength) are allowed")
             } else if text.contains(where: { $0.isWhitespace }) || text.contains("?") || text.contains("#") {
                 problem("$.baseUrl", "\(quoted(text)) must not contain spaces, a query or a fragment")
             }
-            while baseUrl.hasSuffix("/") { baseUrl.removeLast() }
         case let other?: problem("$.baseUrl", "must be a string, found \(other.kindName)")
         }
 
@@ -148,12 +153,13 @@ public struct ConnectDescriptor: Sendable, Hashable {
                     problem(path, "must be a string, found \(member.value.kindName)")
                     continue
                 }
-                if url.isEmpty || url.contains("://") || url.hasPrefix("//") {
+                // Byte checks, not Character ones: a combining mark after the slash must not hide it.
+                if url.isEmpty || url.contains("://") || url.utf8.starts(with: "//".utf8) {
                     problem(path, "\(quoted(url)) must be a path relative to baseUrl, such as \"/\(event.rawValue)\"")
                 } else if url.contains(where: { $0.isWhitespace || $0 == "#" }) {
                     problem(path, "\(quoted(url)) must not contain spaces or a fragment")
                 } else {
-                    lifecycle[event] = url.hasPrefix("/") ? url : "/" + url
+                    lifecycle[event] = url.utf8.first == UInt8(ascii: "/") ? url : "/" + url
                 }
             }
         case let other?: problem("$.lifecycle", "must be an object, found \(other.kindName)")
@@ -203,12 +209,15 @@ public struct ConnectDescriptor: Sendable, Hashable {
                         problem("\(path).url", "required: a path relative to baseUrl, such as \"/webhooks/user\"")
                         continue
                     }
-                    if urlText.contains("://") || urlText.hasPrefix("//") || urlText.contains(where: \.isWhitespace) {
+                    if urlText.contains("://") || urlText.utf8.starts(with: "//".utf8)
+                        || urlText.contains(where: \.isWhitespace)
+                    {
                         problem("\(path).url", "\(quoted(urlText)) must be a path relative to baseUrl")
                         continue
                     }
                     webhooks.append(
-                        ConnectWebhook(event: eventName, url: urlText.hasPrefix("/") ? urlText : "/" + urlText))
+                        ConnectWebhook(
+                            event: eventName, url: urlText.utf8.first == UInt8(ascii: "/") ? urlText : "/" + urlText))
                 }
             default: problem("$.modules.webhooks", "must be an array, found \(entries.kindName)")
             }

@@ -128,6 +128,23 @@ struct ConnectDescriptorTests {
         #expect(found.contains { $0.contains(expected) }, "\(found)")
     }
 
+    @Test("A combining mark after a lifecycle path's slash does not hide the slash (found by fuzzing)")
+    func combiningMarkAfterSlash() throws {
+        let descriptor = try read(
+            #"{"key": "k", "baseUrl": "http://a", "authentication": {"type": "jwt"}, "lifecycle": {"installed": "/\u061Ax"}}"#
+        )
+        #expect(descriptor.lifecycle[.installed]?.utf8.first == UInt8(ascii: "/"))
+        #expect(descriptor.lifecycle[.installed]?.utf8.count == 4, "no second slash is added")
+        #expect(throws: ConnectDescriptor.Invalid.self, "a baseUrl of slashes has no host (found by fuzzing)") {
+            try read(#"{"key": "k", "baseUrl": "http:////", "authentication": {"type": "jwt"}}"#)
+        }
+        #expect(throws: ConnectDescriptor.Invalid.self) {
+            try read(
+                #"{"key": "k", "baseUrl": "http://a", "authentication": {"type": "jwt"}, "lifecycle": {"installed": "//\u061Aevil.example.com"}}"#
+            )
+        }
+    }
+
     @Test("All problems are reported at once, in document order")
     func allAtOnce() throws {
         let found = try problems(#"{"key": "a b", "baseUrl": "x", "authentication": {"type": "?"}}"#)
