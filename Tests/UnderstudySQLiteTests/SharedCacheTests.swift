@@ -10,8 +10,16 @@ import UnderstudyPostgres
 struct SharedCacheTests {
     func withTwoServers(_ body: (CachingSiteStore, CachingSiteStore) async throws -> Void) async throws {
         let (url, drop) = try await TestPostgres.freshDatabase()
-        let first = try await TestPostgres.cached(try await PostgresSiteStore.open(url: url))
-        let second = try await TestPostgres.cached(try await PostgresSiteStore.open(url: url))
+        var opened: [CachingSiteStore] = []
+        do {
+            opened.append(try await TestPostgres.cached(try await PostgresSiteStore.open(url: url)))
+            opened.append(try await TestPostgres.cached(try await PostgresSiteStore.open(url: url)))
+        } catch {
+            for store in opened { try? await store.close() }
+            await drop()
+            throw error
+        }
+        let (first, second) = (opened[0], opened[1])
         do {
             try await first.load(Fixture.site)
             try await body(first, second)

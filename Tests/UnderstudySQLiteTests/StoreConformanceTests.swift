@@ -60,8 +60,14 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
             )
         case .postgres, .cachedPostgres:
             let (url, dropDatabase) = try await TestPostgres.freshDatabase()
-            let postgres = try await PostgresSiteStore.open(url: url)
-            let store: any SiteStore = self == .postgres ? postgres : try await TestPostgres.cached(postgres)
+            let store: any SiteStore
+            do {
+                let postgres = try await PostgresSiteStore.open(url: url)
+                store = self == .postgres ? postgres : try await TestPostgres.cached(postgres)
+            } catch {
+                await dropDatabase()
+                throw error
+            }
             return (
                 store,
                 {
@@ -84,11 +90,19 @@ enum TestPostgres {
 
     static var url: String? { ProcessInfo.processInfo.environment["UNDERSTUDY_TEST_POSTGRES_URL"] }
 
+    /// How many test databases exist at once. Each store opens up to 16 connections (and a cached
+    /// one a listening connection); unbounded, the suites would exhaust a server's default
+    /// `max_connections` of 100 on a machine with many cores, where more tests run at once.
+    static let databases = Slots(4)
+
     /// Creates an empty database next to the one in the URL; returns its URL and how to drop it.
+    /// Waits while `databases` are all taken; dropping frees the slot, so call `drop` however the
+    /// test ends.
     static func freshDatabase() async throws -> (url: String, drop: @Sendable () async -> Void) {
         guard let url, let components = URLComponents(string: url), let host = components.host,
             let user = components.user
         else { throw CancellationError() }
+        await databases.take()
         let name = "understudy_test_" + UUID().uuidString.prefix(8).lowercased()
         let configuration = PostgresConnection.Configuration(
             host: host, port: components.port ?? 5432, username: user, password: components.password,
@@ -99,10 +113,43 @@ enum TestPostgres {
             defer { Task { try? await connection.close() } }
             try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
         }
-        try await administer("CREATE DATABASE \(name)")
+        @Sendable func drop() async {
+            try? await administer("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            await databases.give()
+        }
+        do {
+            try await administer("CREATE DATABASE \(name)")
+        } catch {
+            await databases.give()
+            throw error
+        }
         var fresh = components
         fresh.path = "/" + name
-        return (fresh.string ?? url, { try? await administer("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") })
+        return (fresh.string ?? url, drop)
+    }
+}
+
+/// A counting semaphore: `take()` waits while all are taken, `give()` hands one to the longest waiter.
+actor Slots {
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(_ count: Int) { free = count }
+
+    func take() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func give() {
+        if waiting.isEmpty {
+            free += 1
+        } else {
+            waiting.removeFirst().resume()
+        }
     }
 }
 
