@@ -201,6 +201,16 @@ public enum ConnectJWT {
         return Data(base64Encoded: text).map { Array($0) }
     }
 
+    /// A compact HS256 JWT of the claims (a JSON object's text), signed with the shared secret.
+    static func signHS256(claims: String, sharedSecret: String) -> String {
+        let signingInput =
+            base64URLEncode(Array("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".utf8)) + "."
+            + base64URLEncode(Array(claims.utf8))
+        let signature = HMAC<SHA256>.authenticationCode(
+            for: Array(signingInput.utf8), using: SymmetricKey(data: Array(sharedSecret.utf8)))
+        return signingInput + "." + base64URLEncode(signature)
+    }
+
     static func base64URLEncode<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
         Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")

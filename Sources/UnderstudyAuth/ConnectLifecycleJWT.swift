@@ -111,12 +111,7 @@ public enum ConnectLifecycleJWT {
             let signature = try privateKey.signature(for: Array(signingInput.utf8), padding: .insecurePKCS1v1_5)
             return signingInput + "." + ConnectJWT.base64URLEncode(signature.rawRepresentation)
         case .sharedSecret(let secret):
-            let signingInput =
-                ConnectJWT.base64URLEncode(Array("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".utf8)) + "."
-                + ConnectJWT.base64URLEncode(Array(claims.utf8))
-            let signature = HMAC<SHA256>.authenticationCode(
-                for: Array(signingInput.utf8), using: SymmetricKey(data: Array(secret.utf8)))
-            return signingInput + "." + ConnectJWT.base64URLEncode(signature)
+            return ConnectJWT.signHS256(claims: claims, sharedSecret: secret)
         }
     }
 

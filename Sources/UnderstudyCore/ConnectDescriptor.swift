@@ -35,6 +35,8 @@ public struct ConnectDescriptor: Sendable, Hashable {
     public var apiMigrations: [String: Bool]
     /// The descriptor's `modules.webhooks`, each an event and a path relative to `baseUrl`.
     public var webhooks: [ConnectWebhook]
+    /// The descriptor's `modules.generalPages` and `modules.adminPages` (spec 16).
+    public var pages: [ConnectPage]
 
     public static let keyPattern = "^[a-zA-Z0-9-._]+$"
     public static let maximumKeyLength = 64
@@ -223,6 +225,11 @@ public struct ConnectDescriptor: Sendable, Hashable {
             }
         }
 
+        var pages: [ConnectPage] = []
+        if case .object(let modules)? = fields["modules"] {
+            pages = ConnectPage.read(modules: modules, problem: problem)
+        }
+
         var name = key
         switch fields["name"] {
         case nil, .null?: break
@@ -236,15 +243,17 @@ public struct ConnectDescriptor: Sendable, Hashable {
         guard problems.isEmpty else { throw Invalid(problems: problems) }
         return ConnectDescriptor(
             key: key, name: name, baseUrl: baseUrl, authentication: authentication, scopes: scopes,
-            lifecycle: lifecycle, apiVersion: apiVersion, apiMigrations: apiMigrations, webhooks: webhooks)
+            lifecycle: lifecycle, apiVersion: apiVersion, apiMigrations: apiMigrations, webhooks: webhooks,
+            pages: pages)
     }
 
     public init(
         key: String, name: String, baseUrl: String, authentication: String = "jwt", scopes: [ConnectScope],
         lifecycle: [ConnectLifecycleEvent: String], apiVersion: Int = 1, apiMigrations: [String: Bool] = [:],
-        webhooks: [ConnectWebhook] = []
+        webhooks: [ConnectWebhook] = [], pages: [ConnectPage] = []
     ) {
         self.webhooks = webhooks
+        self.pages = pages
         self.key = key
         self.name = name
         self.baseUrl = baseUrl

@@ -33,13 +33,16 @@ public struct ConnectInstallation: Sendable, Hashable {
     public var installedBy: String
     /// The descriptor's webhooks (spec 14 sends the user events).
     public var webhooks: [ConnectWebhook]
+    /// The descriptor's general and admin pages (spec 16).
+    public var pages: [ConnectPage]
 
     public init(
         descriptorUrl: String, baseUrl: String, authentication: String = "jwt",
         lifecycle: [ConnectLifecycleEvent: String], signing: Signing, state: State, installedBy: String,
-        webhooks: [ConnectWebhook] = []
+        webhooks: [ConnectWebhook] = [], pages: [ConnectPage] = []
     ) {
         self.webhooks = webhooks
+        self.pages = pages
         self.descriptorUrl = descriptorUrl
         self.baseUrl = baseUrl
         self.authentication = authentication
@@ -84,8 +87,12 @@ public struct ConnectInstallation: Sendable, Hashable {
                             .object([JSONMember("event", .string($0.event)), JSONMember("url", .string($0.url))])
                         })))
         }
+        if !pages.isEmpty { members.append(JSONMember("pages", .array(pages.map(\.json)))) }
         return .object(members)
     }
+
+    /// The page module with this key, if the descriptor declares one.
+    public func page(key: String) -> ConnectPage? { pages.first { $0.key == key } }
 
     /// Reads `json`'s form back; `nil` when it is not that form.
     public init?(json: JSONValue) {
@@ -126,9 +133,16 @@ public struct ConnectInstallation: Sendable, Hashable {
                 webhooks.append(ConnectWebhook(event: event, url: url))
             }
         }
+        var pages: [ConnectPage] = []
+        if case .array(let entries)? = fields["pages"] {
+            for entry in entries {
+                guard let page = ConnectPage(json: entry) else { return nil }
+                pages.append(page)
+            }
+        }
         self.init(
             descriptorUrl: descriptorUrl, baseUrl: baseUrl, authentication: authentication, lifecycle: lifecycle,
-            signing: signing, state: state, installedBy: installedBy, webhooks: webhooks)
+            signing: signing, state: state, installedBy: installedBy, webhooks: webhooks, pages: pages)
     }
 }
 

@@ -21,11 +21,16 @@ public struct ForgeApp: Sendable, Hashable {
     public var connectKey: String?
     /// The app user's accountId (`accountType: "app"`).
     public var accountId: String
+    /// Custom UI folders (spec 17), and the modules that show them.
+    public var resources: [ForgeResource]
+    public var modules: [ForgeModule]
 
     public init(
         appId: String, name: String, scopes: [String], installationId: String? = nil, connectKey: String? = nil,
-        accountId: String? = nil
+        accountId: String? = nil, resources: [ForgeResource] = [], modules: [ForgeModule] = []
     ) {
+        self.resources = resources
+        self.modules = modules
         self.appId = appId
         self.name = name
         self.scopes = scopes

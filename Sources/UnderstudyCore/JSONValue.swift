@@ -21,6 +21,11 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
+    /// The first member named `name` of an object; `nil` for other values.
+    public subscript(name: String) -> JSONValue? {
+        if case .object(let members) = self { members.first { $0.name == name }?.value } else { nil }
+    }
+
     /// The compact JSON text of this value.
     public var jsonText: String {
         var output = ""

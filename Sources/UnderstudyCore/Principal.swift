@@ -16,6 +16,12 @@ public struct Principal: Sendable {
         /// A token Forge hands the app: as its app user (`asApp()`) or as a user (`asUser()`),
         /// with the app's scopes.
         case forge(ForgeApp)
+        /// The signed-in user in a Connect app's page, through `AP.request` (spec 16): the user's
+        /// permissions, limited by the app's Connect scopes.
+        case connectPage(ConnectApp)
+        /// The signed-in user in a Forge app's Custom UI, through `@forge/bridge` (spec 17): the
+        /// user's permissions, limited by the app's scopes.
+        case forgeBridge(ForgeApp)
     }
 
     /// The account whose permissions apply.
@@ -35,11 +41,23 @@ public struct Principal: Sendable {
 
     /// The Forge app whose token this is, if it is one.
     public var forgeApp: ForgeApp? {
-        if case .forge(let app) = credential { app } else { nil }
+        switch credential {
+        case .forge(let app), .forgeBridge(let app): app
+        default: nil
+        }
     }
 
     /// Whether a Forge app acts as its own app user (`asApp()`, an app system token).
     public var isForgeAppUser: Bool { forgeApp?.accountId == user.accountId }
+
+    /// The Connect app whose scopes limit the request: the app calling with its JWT, or the app
+    /// whose page the user is in.
+    public var scopingConnectApp: ConnectApp? {
+        switch credential {
+        case .connectApp(let app), .connectPage(let app): app
+        default: nil
+        }
+    }
 
     /// The Connect app calling with its JWT, if that is the credential.
     public var connectApp: ConnectApp? {

@@ -68,6 +68,11 @@ public enum SiteFileEncoder {
         ]
         if let connectKey = app.connectKey { members.append(JSONMember("connectKey", .string(connectKey))) }
         members.append(JSONMember("accountId", .string(app.accountId)))
+        if case .object(let customUI)? = app.customUIJSON {
+            members += customUI.filter { member in
+                if case .array(let entries) = member.value { !entries.isEmpty } else { false }
+            }
+        }
         return .object(members)
     }
 

@@ -18,6 +18,11 @@ public enum StoredJSON {
         return ConnectInstallation(json: value)
     }
 
+    /// Any stored JSON text; `nil` for none or anything unreadable.
+    public static func value(_ text: String?) -> JSONValue? {
+        text.flatMap { try? JSONParser.parse($0) }
+    }
+
     /// The strings of a stored JSON array; anything else reads as none.
     public static func strings(_ text: String?) -> [String] {
         guard case .array(let elements)? = try? JSONParser.parse(text ?? "[]") else { return [] }

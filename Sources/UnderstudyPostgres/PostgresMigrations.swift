@@ -186,5 +186,7 @@ enum PostgresMigrations {
                 FOR EACH STATEMENT EXECUTE FUNCTION understudy_notify_change()
                 """
             },
+        // 6: Forge apps' Custom UI resources and modules (spec 17).
+        ["ALTER TABLE forge_apps ADD COLUMN ui_json TEXT"],
     ]
 }

@@ -8,17 +8,19 @@ import UnderstudyCore
 extension PostgresSiteStore: ForgeStore {
     public var forge: any ForgeStore { self }
 
-    private static let forgeAppColumns = "app_id, name, scopes_json, installation_id, connect_key, account_id"
+    private static let forgeAppColumns =
+        "app_id, name, scopes_json, installation_id, connect_key, account_id, ui_json"
     static let allForgeApps: PostgresQuery =
         "SELECT \(unescaped: forgeAppColumns) FROM forge_apps ORDER BY app_id COLLATE \"C\""
 
     static func forgeApps(_ rows: PostgresRowSequence) async throws -> [ForgeApp] {
         var apps: [ForgeApp] = []
-        for try await row in rows.decode((String, String, String, String, String?, String).self) {
-            apps.append(
-                ForgeApp(
-                    appId: row.0, name: row.1, scopes: StoredJSON.strings(row.2), installationId: row.3,
-                    connectKey: row.4, accountId: row.5))
+        for try await row in rows.decode((String, String, String, String, String?, String, String?).self) {
+            var app = ForgeApp(
+                appId: row.0, name: row.1, scopes: StoredJSON.strings(row.2), installationId: row.3,
+                connectKey: row.4, accountId: row.5)
+            app.setCustomUI(json: StoredJSON.value(row.6))
+            apps.append(app)
         }
         return apps
     }
@@ -42,7 +44,7 @@ extension PostgresSiteStore: ForgeStore {
             """
             INSERT INTO forge_apps (\(unescaped: forgeAppColumns))
             VALUES (\(app.appId), \(app.name), \(StoredJSON.text(of: app.scopes)), \(app.installationId),
-                \(app.connectKey), \(app.accountId))
+                \(app.connectKey), \(app.accountId), \(app.customUIJSON?.jsonText))
             \(unescaped: replacing ? replaceForgeApp : "")
             """, logger: logger)
     }
@@ -50,7 +52,7 @@ extension PostgresSiteStore: ForgeStore {
     private static let replaceForgeApp = """
         ON CONFLICT (app_id) DO UPDATE SET name = excluded.name, scopes_json = excluded.scopes_json,
             installation_id = excluded.installation_id, connect_key = excluded.connect_key,
-            account_id = excluded.account_id
+            account_id = excluded.account_id, ui_json = excluded.ui_json
         """
 
     public func forgeApps() async throws -> [ForgeApp] {

@@ -158,5 +158,11 @@ enum Migrations {
             ) WITHOUT ROWID
             """,
         ],
+        // 6: Forge apps' Custom UI resources and modules (spec 17).
+        [
+            """
+            ALTER TABLE forge_apps ADD COLUMN ui_json TEXT CHECK (ui_json IS NULL OR json_valid(ui_json))
+            """
+        ],
     ]
 }

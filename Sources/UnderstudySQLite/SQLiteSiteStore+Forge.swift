@@ -63,15 +63,17 @@ extension SQLiteSiteStore: ForgeStore {
 
 /// The SQL for Forge apps, and the conversion between their rows and `ForgeApp`.
 enum ForgeRows {
-    private static let appColumns = "app_id, name, scopes_json, installation_id, connect_key, account_id"
+    private static let appColumns = "app_id, name, scopes_json, installation_id, connect_key, account_id, ui_json"
     static let appByAppId = "SELECT \(appColumns) FROM forge_apps WHERE app_id = ?"
     static let appByInstallationId = "SELECT \(appColumns) FROM forge_apps WHERE installation_id = ?"
     static let allApps = "SELECT \(appColumns) FROM forge_apps ORDER BY app_id"
 
     static func app(_ row: [SQLValue]) -> ForgeApp {
-        ForgeApp(
+        var app = ForgeApp(
             appId: row[0].text ?? "", name: row[1].text ?? "", scopes: StoredJSON.strings(row[2].text),
             installationId: row[3].text ?? "", connectKey: row[4].text, accountId: row[5].text ?? "")
+        app.setCustomUI(json: StoredJSON.value(row[6].text))
+        return app
     }
 
     /// Upserts the app and its app user (derived from the app), inside the caller's transaction.
@@ -90,14 +92,15 @@ enum ForgeRows {
         try Rows.upsert(app.appUser, on: connection)
         try connection.query(
             """
-            INSERT INTO forge_apps (\(appColumns)) VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO forge_apps (\(appColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (app_id) DO UPDATE SET name = excluded.name, scopes_json = excluded.scopes_json,
                 installation_id = excluded.installation_id, connect_key = excluded.connect_key,
-                account_id = excluded.account_id
+                account_id = excluded.account_id, ui_json = excluded.ui_json
             """,
             [
                 .text(app.appId), .text(app.name), .text(StoredJSON.text(of: app.scopes)), .text(app.installationId),
                 app.connectKey.map { .text($0) } ?? .null, .text(app.accountId),
+                app.customUIJSON.map { .text($0.jsonText) } ?? .null,
             ])
     }
 }

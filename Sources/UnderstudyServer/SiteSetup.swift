@@ -56,11 +56,23 @@ public enum SiteSetup {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw Failure(description: "\(path): cannot read the site file (missing or unreadable)", exitCode: 2)
         }
+        var site: Site
         do {
-            return try decoder.decode(data, file: path)
+            site = try decoder.decode(data, file: path)
         } catch {
             throw Failure(description: error.description, exitCode: 2)
         }
+        // A Custom UI folder given relative to the site file is where the file says, wherever serve runs.
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        for index in site.forgeApps.indices {
+            for resource in site.forgeApps[index].resources.indices
+            where !site.forgeApps[index].resources[resource].path.hasPrefix("/") {
+                let relative = site.forgeApps[index].resources[resource].path
+                site.forgeApps[index].resources[resource].path =
+                    folder.appendingPathComponent(relative).standardizedFileURL.path
+            }
+        }
+        return site
     }
 
     /// Loads a site into a store in one transaction; a conflict with stored data changes nothing.

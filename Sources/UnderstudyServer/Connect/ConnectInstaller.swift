@@ -58,7 +58,7 @@ struct ConnectInstaller: Sendable {
             descriptorUrl: order.descriptorUrl, baseUrl: descriptor.baseUrl, authentication: descriptor.authentication,
             lifecycle: descriptor.lifecycle, signing: order.signing,
             state: .incomplete(reason: "the installed call has not been answered yet"), installedBy: subject,
-            webhooks: descriptor.webhooks)
+            webhooks: descriptor.webhooks, pages: descriptor.pages)
         var app = ConnectApp(
             key: descriptor.key, name: descriptor.name,
             clientKey: existing?.clientKey ?? UUID().uuidString.lowercased(), sharedSecret: sharedSecret,

@@ -96,6 +96,7 @@ extension ControlPlane {
             \(apps)</table>
             \(connectInstallSection(site: site))
             \(forgeSection(site: site))
+            \(appPagesSection(site: site))
             \(oauthSection(site: site, usersById: usersById))
             <h2>Requests <span class="muted" id="journal-state">(live)</span></h2>
             <table id="journal"><thead><tr><th>time</th><th>request</th><th>caller</th><th>status</th><th>explanation</th><th>ms</th><th>X-AREQUESTID</th></tr></thead>
@@ -178,6 +179,7 @@ extension ControlPlane {
                 : r.caller.type === 'oauth' ? r.caller.clientId + ' (OAuth) as ' + r.caller.accountId
                 : r.caller.type === 'forge' ? r.caller.appId + ' (Forge) as ' + r.caller.accountId
                 : r.caller.type === 'lifecycle' ? 'Understudy → ' + r.caller.appKey + ' (lifecycle)'
+                : r.caller.via ? r.caller.accountId + ' in ' + (r.caller.appKey || r.caller.appId) + ' via ' + r.caller.via
                 : (r.caller.appKey || r.caller.accountId));
               cell(row, String(r.status));
               cell(row, r.explanation || '', 'explanation');

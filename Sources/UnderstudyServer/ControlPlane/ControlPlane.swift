@@ -30,6 +30,7 @@ struct ControlRequestError: Error {
 /// | DELETE | `/_understudy/faults/{id}` | remove one fault rule |
 /// | GET, PUT | `/_understudy/clock` | the clock's offset (`{"offsetSeconds": n}`) |
 /// | GET | `/_understudy/console` | the console (HTML); `?token=T` once sets its cookie |
+/// | POST | `/_understudy/sessions` | a host-page session for `{"accountId"}` (spec 15), as a cookie |
 /// | … | `/_understudy/oauth/…` | OAuth apps and consents (`ControlPlane+OAuth`) |
 /// | … | `/_understudy/forge/…` | Forge apps and their tokens (`ControlPlane+Forge`) |
 /// | … | `/_understudy/connect/…` | Connect installs from descriptors (`ControlPlane+Connect`) |
@@ -43,6 +44,8 @@ final class ControlPlane: Sendable {
     let identity: SiteIdentityCache
     /// Installs and uninstalls Connect apps from their descriptors (spec 13).
     let installer: ConnectInstaller
+    /// The host pages' sign-in sessions (spec 15).
+    let sessions = SessionRegistry()
 
     static let cookieName = "understudy_control"
     /// A snapshot may be large; a property value is at most 32 KiB, so this allows big sites.
@@ -138,6 +141,10 @@ final class ControlPlane: Sendable {
             return try await forge(request, resource: rest.dropFirst("forge/".count), builder: builder)
         case (_, let rest) where rest.hasPrefix("connect/"):
             return try await connect(request, resource: rest.dropFirst("connect/".count), builder: builder)
+        case (.post, "sessions"):
+            return try await startSession(try await Self.json(request), builder: builder)
+        case (.post, "console/open"):
+            return try await openAs(request)
         case (.get, "clock"):
             return builder.json(.ok, clockJSON)
         case (.put, "clock"):
@@ -151,7 +158,9 @@ final class ControlPlane: Sendable {
             clock.offsetSeconds = offset
             return builder.json(.ok, clockJSON)
         default:
-            let known = ["reset", "snapshot", "requests", "faults", "clock", "console", "oauth", "forge", "connect"]
+            let known = [
+                "reset", "snapshot", "requests", "faults", "clock", "console", "oauth", "forge", "connect", "sessions",
+            ]
             let name = resource.split(separator: "/").first.map(String.init) ?? ""
             if known.contains(name) {
                 throw ControlRequestError(
@@ -196,11 +205,14 @@ final class ControlPlane: Sendable {
         throw refusal("Send the control token as Authorization: Bearer <token>; serve prints it when it starts.")
     }
 
-    static func cookie(_ request: Request) -> String? {
+    static func cookie(_ request: Request) -> String? { cookie(cookieName, in: request) }
+
+    /// The value of the cookie `name`, if the request carries it.
+    static func cookie(_ name: String, in request: Request) -> String? {
         for header in request.headers[values: .cookie] {
             for pair in header.split(separator: ";") {
                 let trimmed = pair.drop(while: { $0 == " " })
-                if trimmed.hasPrefix(cookieName + "=") { return String(trimmed.dropFirst(cookieName.count + 1)) }
+                if trimmed.hasPrefix(name + "=") { return String(trimmed.dropFirst(name.count + 1)) }
             }
         }
         return nil

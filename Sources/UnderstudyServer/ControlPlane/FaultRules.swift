@@ -203,8 +203,8 @@ extension Principal {
     var faultCallers: [String] {
         switch credential {
         case .oauth(let clientId): [accountId, clientId]
-        case .connectApp(let app): [accountId, app.key]
-        case .forge(let app): [accountId, app.appId]
+        case .connectApp(let app), .connectPage(let app): [accountId, app.key]
+        case .forge(let app), .forgeBridge(let app): [accountId, app.appId]
         case .apiToken, .scopedAPIToken: [accountId]
         }
     }

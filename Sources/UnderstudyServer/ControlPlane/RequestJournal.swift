@@ -14,6 +14,9 @@ struct JournalEntry: Sendable {
         case oauth(clientId: String, accountId: String)
         /// With a token of Forge app `appId`, acting as its app user or as a user.
         case forge(appId: String, accountId: String)
+        /// The signed-in user `accountId` in a page of app `app` (a Connect app key or a Forge appId),
+        /// calling through `via` (`AP.request` or `@forge/bridge`, spec 16 and 17).
+        case page(accountId: String, app: String, via: String)
         /// Understudy itself, playing Jira's side: a lifecycle call to Connect app `appKey` (spec 13).
         case lifecycle(appKey: String)
 
@@ -23,6 +26,9 @@ struct JournalEntry: Sendable {
             case .oauth(let clientId): self = .oauth(clientId: clientId, accountId: principal.accountId)
             case .forge(let app): self = .forge(appId: app.appId, accountId: principal.accountId)
             case .apiToken, .scopedAPIToken: self = .user(accountId: principal.accountId)
+            case .connectPage(let app): self = .page(accountId: principal.accountId, app: app.key, via: "AP.request")
+            case .forgeBridge(let app):
+                self = .page(accountId: principal.accountId, app: app.appId, via: "@forge/bridge")
             }
         }
 
@@ -30,7 +36,7 @@ struct JournalEntry: Sendable {
         var accountId: String? {
             switch self {
             case .anonymous, .lifecycle: nil
-            case .user(let accountId): accountId
+            case .user(let accountId), .page(let accountId, _, _): accountId
             case .app(_, let accountId), .oauth(_, let accountId), .forge(_, let accountId):
                 accountId.isEmpty ? nil : accountId
             }
@@ -59,6 +65,8 @@ struct JournalEntry: Sendable {
             case .oauth(let clientId, let accountId): if wanted != clientId && wanted != accountId { return false }
             case .forge(let appId, let accountId): if wanted != appId && wanted != accountId { return false }
             case .lifecycle(let appKey): if wanted != appKey && wanted != "lifecycle" { return false }
+            case .page(let accountId, let app, let via):
+                if wanted != accountId && wanted != app && wanted != via { return false }
             }
         }
         if let wantedStatus {
@@ -95,6 +103,11 @@ struct JournalEntry: Sendable {
                 ])
             case .lifecycle(let appKey):
                 .object([JSONMember("type", .string("lifecycle")), JSONMember("appKey", .string(appKey))])
+            case .page(let accountId, let app, let via):
+                .object([
+                    JSONMember("type", .string("user")), JSONMember("accountId", .string(accountId)),
+                    JSONMember(via == "AP.request" ? "appKey" : "appId", .string(app)), JSONMember("via", .string(via)),
+                ])
             }
         return .object([
             JSONMember("time", .string(Self.timeFormat.format(time))),

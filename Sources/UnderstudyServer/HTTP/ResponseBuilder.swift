@@ -102,12 +102,12 @@ struct ResponseBuilder {
     static let frameOptionsHeader = HTTPField.Name("X-Frame-Options")!
     static let referrerPolicyHeader = HTTPField.Name("Referrer-Policy")!
 
-    /// A `302` to `location` (the authorization server's answer to the app).
-    func redirect(to location: String, explanation: String? = nil) -> Response {
+    /// A `302` to `location` (the authorization server's answer to the app), or `status`.
+    func redirect(to location: String, status: HTTPResponse.Status = .found, explanation: String? = nil) -> Response {
         var headers = baseHeaders(explanation: explanation)
         headers.append(HTTPField(name: .location, value: location))
         headers.append(HTTPField(name: .cacheControl, value: "no-store"))
-        return Response(status: .found, headers: headers)
+        return Response(status: status, headers: headers)
     }
 
     // Fields are appended rather than assigned: each name occurs once, and assigning searches the

@@ -117,22 +117,14 @@ extension AuthorizationServer {
                 .ok, ConsentPage.consent(app: app, request: authorization, problem: "Choose Accept or Deny."),
                 explanation: "The form's decision must be accept or deny.")
         }
-        let email = authorization["email"] ?? ""
-        guard let user = try await store.user(emailAddress: email), user.accountType == .atlassian,
-            APITokens.matches(tokenHash: APITokens.hash(authorization["api_token"] ?? ""), hashes: user.apiTokenHashes)
-        else {
+        let user: User
+        switch try await SiteSignIn.person(
+            email: authorization["email"] ?? "", apiToken: authorization["api_token"] ?? "", store: store)
+        {
+        case .refused(let problem, let explanation):
             return builder.html(
-                .ok,
-                ConsentPage.consent(
-                    app: app, request: authorization,
-                    problem: "That e-mail address and API token do not belong to a user of this site."),
-                explanation: "Sign-in failed: no site user has that e-mail address with that (classic) API token.")
-        }
-        guard user.active else {
-            return builder.html(
-                .ok,
-                ConsentPage.consent(app: app, request: authorization, problem: "This account is deactivated."),
-                explanation: "The account \(email) is deactivated and cannot consent.")
+                .ok, ConsentPage.consent(app: app, request: authorization, problem: problem), explanation: explanation)
+        case .person(let person): user = person
         }
         let code = Self.newSecret()
         try await store.oauth.recordConsent(

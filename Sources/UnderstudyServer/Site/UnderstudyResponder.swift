@@ -67,32 +67,16 @@ struct UnderstudyResponder: HTTPResponder {
         if path.utf8.starts(with: "/_understudy/".utf8), path != "/_understudy/openapi.json" {
             return await respondToControl(request, path: path, query: rawQuery, builder: builder, context: context)
         }
+        if let frontEnd = FrontEndRoute(path: path) {
+            return await respondToFrontEnd(request, route: frontEnd, rawQuery: rawQuery, context: context)
+        }
         var explanation: String?
         var response: Response
         do {
             response = try await handle(
                 request, target: target, path: path, rawQuery: rawQuery, builder: &builder, explanation: &explanation)
-        } catch let failure as JiraFailure {
-            explanation = failure.explanation
-            response = builder.failure(failure)
-        } catch let error as UserPropertyError {
-            explanation = error.explanation
-            response = builder.failure(error.failure)
-        } catch let error as AppPropertyError {
-            explanation = error.explanation
-            response = builder.failure(error.failure)
-        } catch SiteStoreError.unavailable(let reason) {
-            var failure = JiraFailure.storeUnavailable(reason)
-            if Route(path: path).isAppPropertyResource { failure = failure.asAppMessage() }
-            explanation = failure.explanation
-            response = builder.failure(failure)
         } catch {
-            context.logger.error("Unexpected error: \(error)", metadata: ["request.id": "\(builder.requestId)"])
-            let failure = JiraFailure(
-                .internalServerError, message: "Internal server error.",
-                explanation: "Understudy failed unexpectedly while answering; the server log has the details.")
-            explanation = failure.explanation
-            response = builder.failure(failure)
+            (response, explanation) = answer(error, path: path, builder: builder, context: context)
         }
         if response.status.code >= 400, !builder.closeConnection, Self.mayHaveLargeUnreadBody(request) {
             // Refused before its body was read: closing is cheaper than draining up to the request
@@ -108,6 +92,28 @@ struct UnderstudyResponder: HTTPResponder {
                 caller: builder.caller, status: response.status.code, explanation: explanation,
                 duration: ContinuousClock.now - started, requestId: builder.requestId))
         return response
+    }
+
+    /// Jira's answer to a request that failed with `error`, and its explanation.
+    func answer(_ error: any Error, path: Substring, builder: ResponseBuilder, context: Context) -> (
+        Response, String?
+    ) {
+        let failure: JiraFailure
+        switch error {
+        case let refusal as JiraFailure: failure = refusal
+        case let error as UserPropertyError: failure = error.failure
+        case let error as AppPropertyError: failure = error.failure
+        case SiteStoreError.unavailable(let reason):
+            failure =
+                Route(path: path).isAppPropertyResource
+                ? JiraFailure.storeUnavailable(reason).asAppMessage() : .storeUnavailable(reason)
+        default:
+            context.logger.error("Unexpected error: \(error)", metadata: ["request.id": "\(builder.requestId)"])
+            failure = JiraFailure(
+                .internalServerError, message: "Internal server error.",
+                explanation: "Understudy failed unexpectedly while answering; the server log has the details.")
+        }
+        return (builder.failure(failure), failure.explanation)
     }
 
     /// The control API answers apart from Jira's: its own credentials, no journal entry.
@@ -254,9 +260,22 @@ struct UnderstudyResponder: HTTPResponder {
             // Anonymous-capable resources answer as for an anonymous caller; say why in the header.
             explanation = failure
         }
+        return try await serveSite(
+            request, route: route, path: path, query: query, principal: principal, builder: &builder,
+            explanation: &explanation)
+    }
+
+    /// What the site URL does once it knows who is calling (spec 2.3, 4–6): fault rules, the Connect
+    /// scope gate, the route and method checks, then the resource. Shared with the host pages' relay
+    /// (spec 16), where the principal is the signed-in user in an app's page.
+    func serveSite(
+        _ request: Request, route: Route, path: Substring, query: QueryParameters, principal: Principal?,
+        builder: inout ResponseBuilder, explanation: inout String?
+    ) async throws -> Response {
+        let shape: (JiraFailure) -> JiraFailure = route.isAppPropertyResource ? { $0.asAppMessage() } : { $0 }
         if let principal { builder.identify(principal) }
         let caller = principal?.user
-        let app = principal?.connectApp
+        let app = principal?.scopingConnectApp
         if let fault = controlPlane.faults.take(
             method: request.method.rawValue, path: path, callers: principal?.faultCallers ?? ["anonymous"])
         {
@@ -266,7 +285,9 @@ struct UnderstudyResponder: HTTPResponder {
         }
 
         if let app, path.hasPrefix("/rest/") {
-            try scopeGate(app: app, route: route, method: request.method, path: path, shape: shape)
+            try scopeGate(
+                app: app, route: route, method: request.method, path: path, shape: shape,
+                inPage: principal?.connectApp == nil)
         }
         try refuseUnknown(route, path: path)
         guard caller != nil || !route.requiresAuthentication else {
@@ -288,7 +309,23 @@ struct UnderstudyResponder: HTTPResponder {
             builder = exchange.builder
             explanation = exchange.note
         }
-        return try await dispatch(&exchange, caller: caller, app: app)
+        guard case .connectPage(let pageApp)? = principal?.credential else {
+            return try await dispatch(&exchange, caller: caller, app: app)
+        }
+        do {
+            return try await dispatch(&exchange, caller: caller, app: app)
+        } catch let error as UserPropertyError {
+            // Through AP.request the scopes have already let it pass: say that it is the user who may not.
+            var failure = error.failure
+            switch error {
+            case .notAdministrator, .noJiraAccess:
+                failure.explanation =
+                    "App \(pageApp.key)'s Connect scopes allow this; the signed-in user's Jira permissions refused it: "
+                    + failure.explanation
+            default: break
+            }
+            throw failure
+        }
     }
 
     func dispatch(_ exchange: inout Exchange, caller: User?, app: ConnectApp?) async throws -> Response {
@@ -319,8 +356,12 @@ struct UnderstudyResponder: HTTPResponder {
     }
 
     /// Spec 5.5: a JWT caller's request under `/rest/` must be covered by one of its app's scopes.
+    ///
+    /// - Parameter inPage: the request comes from the app's page through `AP.request`, as the
+    ///   signed-in user; the explanation then says that the app's scopes refused, not the user.
     private func scopeGate(
-        app: ConnectApp, route: Route, method: HTTPRequest.Method, path: Substring, shape: (JiraFailure) -> JiraFailure
+        app: ConnectApp, route: Route, method: HTTPRequest.Method, path: Substring, shape: (JiraFailure) -> JiraFailure,
+        inPage: Bool = false
     ) throws {
         let reason: String
         switch route.scopeRequirement(for: method) {
@@ -346,7 +387,11 @@ struct UnderstudyResponder: HTTPResponder {
                     "\(method.rawValue) is not an operation of this resource, so no scope covers it; it supports \(allowed)."
             }
         }
-        throw shape(JiraFailure(.forbidden, message: JiraFailure.scopeMessage, explanation: reason))
+        let explanation =
+            inPage
+            ? "Refused by app \(app.key)'s Connect scopes, not by the user's permissions (AP.request runs as the user, limited by the app's scopes): "
+                + reason : reason
+        throw shape(JiraFailure(.forbidden, message: JiraFailure.scopeMessage, explanation: explanation))
     }
 
     private func refuseUnknown(_ route: Route, path: Substring) throws {
