@@ -93,6 +93,8 @@ export declare class UnderstudySite {
   }): Promise<ConnectInstallResult>;
   /** Calls the app's disabled and uninstalled URLs and marks it uninstalled. */
   uninstallConnectApp(key: string): Promise<ConnectInstallResult>;
+  /** A signed-in session for a person of the site, as `name=value` for a Cookie header (12 hours). */
+  sessionCookie(accountId: string): Promise<string>;
   stop(options?: { graceMs?: number }): Promise<void>;
 }
 

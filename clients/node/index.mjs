@@ -172,6 +172,14 @@ export class UnderstudySite {
     return this._installResult('DELETE', `connect/installations/${encodeURIComponent(key)}`);
   }
 
+  /**
+   * A signed-in session for a person of the site, as `name=value` for a `Cookie` header or a
+   * browser: the host pages open as that person. Sessions last 12 hours by the site clock.
+   */
+  async sessionCookie(accountId) {
+    return (await this.control('POST', 'sessions', { accountId })).cookie;
+  }
+
   async _installResult(method, path, body) {
     try {
       return await this.control(method, path, body);

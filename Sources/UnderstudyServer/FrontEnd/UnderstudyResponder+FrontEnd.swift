@@ -125,6 +125,14 @@ extension UnderstudyResponder {
         return origin == browserOrigin(request)
     }
 
+    /// Sign-in and host pages send `Origin` on their own POSTs, which the server checks; under
+    /// `no-referrer` a browser would send `Origin: null` instead.
+    static func sameOriginReferrer(_ response: Response) -> Response {
+        var response = response
+        response.headers[ResponseBuilder.referrerPolicyHeader] = "same-origin"
+        return response
+    }
+
     private var secureCookies: Bool { representations.siteBase.lowercased().hasPrefix("https://") }
 
     // MARK: Sign-in
@@ -141,7 +149,7 @@ extension UnderstudyResponder {
     private func login(_ request: Request, rawQuery: Substring?, builder: ResponseBuilder) async throws -> Response {
         if request.method == .get || request.method == .head {
             let next = Self.sameOriginPath(ControlPlane.parameters(rawQuery)["next"])
-            return builder.html(.ok, HostPages.signIn(next: next, email: "", problem: nil))
+            return Self.sameOriginReferrer(builder.html(.ok, HostPages.signIn(next: next, email: "", problem: nil)))
         }
         guard request.method == .post else {
             return builder.html(
@@ -229,7 +237,7 @@ extension UnderstudyResponder {
                         title: module.title, app: "\(app.name) (Forge)"))
             }
         }
-        return builder.html(.ok, HostPages.home(user: user, links: links))
+        return Self.sameOriginReferrer(builder.html(.ok, HostPages.home(user: user, links: links)))
     }
 
     // MARK: Host pages
@@ -365,7 +373,7 @@ extension UnderstudyResponder {
                 title: module.title, appName: app.name, user: user, frameSource: frame, sandboxed: true, config: config)
         )
         response.headers[.contentSecurityPolicy] = Self.hostPagePolicy(frameSource: "'self'")
-        return response
+        return Self.sameOriginReferrer(response)
     }
 
     /// The host pages' policy (spec 18): scripts only from Understudy, frames only from the app.

@@ -48,6 +48,7 @@ async function startApp(site, { failInstall = false } = {}) {
         key: 'com.example.node-app', name: 'Node app', baseUrl, authentication: { type: 'jwt' }, scopes: ['read'],
         lifecycle: { installed: '/installed', uninstalled: '/uninstalled' },
         apiMigrations: { 'signed-install': true },
+        modules: { generalPages: [{ key: 'tour-page', url: '/tour', name: { value: 'Tour' } }] },
       }));
       return;
     }
@@ -113,6 +114,42 @@ test('a tampered install is refused by the handler, and a failing handler leaves
     assert.match(rejected.problem, /could not be fetched/);
   } finally {
     failing.close();
+    await site.stop();
+  }
+});
+
+test('a session opens the app page as the person, and AP.request calls run as them within the app scopes', async () => {
+  const site = await startUnderstudy();
+  const app = await startApp(site);
+  try {
+    const result = await site.installConnectApp({ descriptorUrl: app.descriptorUrl });
+    assert.equal(result.outcome, 'installed');
+    const cookie = await site.sessionCookie('557058:bob');
+    assert.match(cookie, /^understudy_session=/);
+
+    const page = await fetch(`${site.baseUrl}/plugins/servlet/ac/com.example.node-app/tour-page`, { headers: { cookie } });
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-security-policy'), /frame-src http:\/\/127\.0\.0\.1:\d+;/);
+    assert.match(await page.text(), /id="understudy-app-frame"[^>]*src="http:\/\/127\.0\.0\.1:\d+\/tour\?xdm_e=/);
+
+    // What the host page's script does for AP.request: the app declares READ only.
+    const relay = (body) => fetch(`${site.baseUrl}/understudy-host/connect/com.example.node-app/request`, {
+      method: 'POST', headers: { cookie, origin: site.baseUrl, 'content-type': 'application/json' },
+      body: JSON.stringify(body) });
+    const read = await relay({ url: '/rest/api/3/myself', type: 'GET' });
+    assert.equal(read.status, 200);
+    assert.equal(JSON.parse((await read.json()).body).accountId, '557058:bob');
+    const write = await (await relay({ url: '/rest/api/3/user/properties/tour?accountId=557058:bob', type: 'PUT',
+      contentType: 'application/json', data: '{"step":1}' })).json();
+    assert.equal(write.status, 403);
+    assert.match(write.explanation, /Connect scopes, not by the user's permissions/);
+
+    const elsewhere = await fetch(`${site.baseUrl}/understudy-host/connect/com.example.node-app/request`, {
+      method: 'POST', headers: { cookie, origin: 'http://evil.example', 'content-type': 'application/json' },
+      body: JSON.stringify({ url: '/rest/api/3/myself' }) });
+    assert.equal(elsewhere.status, 403);
+  } finally {
+    app.close();
     await site.stop();
   }
 });

@@ -207,6 +207,12 @@ class Understudy:
         """Calls the app's disabled and uninstalled URLs and marks it uninstalled."""
         return self._install_result("DELETE", f"connect/installations/{urllib.parse.quote(key, safe='')}")
 
+    def session_cookie(self, account_id: str) -> str:
+        """A signed-in session for a person of the site, as `name=value` for a `Cookie` header or a
+        browser: the host pages (/plugins/servlet/ac/{appKey}/{moduleKey}, /forge/apps/{appId}/{moduleKey})
+        open as that person. Sessions last 12 hours by the site clock."""
+        return self.control("POST", "sessions", {"accountId": account_id})["cookie"]
+
     def _install_result(self, method: str, path: str, body: Any = None) -> dict:
         try:
             return self.control(method, path, body)
