@@ -27,7 +27,9 @@ struct ConnectDescriptorTests {
              "authentication": {"type": "JWT"}, "scopes": ["read", "WRITE", "act_as_user", "read"],
              "apiVersion": 1, "apiMigrations": {"signed-install": true, "context-qsh": true, "gdpr": true},
              "lifecycle": {"installed": "/installed", "uninstalled": "uninstalled"},
-             "modules": {"generalPages": [], "webhooks": [{"event": "user_created", "url": "hooks/user"}]}}
+             "modules": {"generalPages": [{"key": "tour-page", "url": "tour?p={project.key}", "name": {"value": "Tour"}}],
+                         "adminPages": [{"key": "tour-admin", "url": "/admin"}],
+                         "webhooks": [{"event": "user_created", "url": "hooks/user"}]}}
             """)
         #expect(descriptor.key == "com.example.tour")
         #expect(descriptor.name == "Product Tour")
@@ -37,6 +39,11 @@ struct ConnectDescriptorTests {
         #expect(descriptor.lifecycle == [.installed: "/installed", .uninstalled: "/uninstalled"])
         #expect(descriptor.apiMigrations["signed-install"] == true)
         #expect(descriptor.webhooks == [ConnectWebhook(event: "user_created", url: "/hooks/user")])
+        #expect(
+            descriptor.pages == [
+                ConnectPage(kind: .generalPages, key: "tour-page", url: "/tour?p={project.key}", name: "Tour"),
+                ConnectPage(kind: .adminPages, key: "tour-admin", url: "/admin", name: "tour-admin"),
+            ], "a page without a name is named by its key")
     }
 
     @Test("The smallest descriptor: a name defaults to the key, version 1, no scopes, no lifecycle")
@@ -121,6 +128,22 @@ struct ConnectDescriptorTests {
             (
                 #"{"key": "k", "baseUrl": "http://a", "authentication": {"type": "jwt"}, "modules": {"webhooks": [{"event": "user_created", "url": "https://evil.example.com"}]}}"#,
                 "$.modules.webhooks[0].url: \"https://evil.example.com\" must be a path relative to baseUrl"
+            ),
+            (
+                #"{"key": "k", "baseUrl": "http://a", "modules": {"generalPages": [{"key": "p", "url": "//evil.example/x"}]}}"#,
+                "$.modules.generalPages[0].url: must be a path relative to baseUrl"
+            ),
+            (
+                #"{"key": "k", "baseUrl": "http://a", "modules": {"adminPages": [{"key": "a page", "url": "/x"}]}}"#,
+                "$.modules.adminPages[0].key: required: letters, digits and -"
+            ),
+            (
+                #"{"key": "k", "baseUrl": "http://a", "modules": {"generalPages": [{"key": "p", "url": "/x"}, {"key": "p", "url": "/y"}]}}"#,
+                "$.modules.generalPages[1].key: the module key \"p\" is used twice"
+            ),
+            (
+                #"{"key": "k", "baseUrl": "http://a", "modules": {"generalPages": {"key": "p"}}}"#,
+                "$.modules.generalPages: must be an array, found an object"
             ),
         ])
     func problem(descriptor: String, expected: String) throws {

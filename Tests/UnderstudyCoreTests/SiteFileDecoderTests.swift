@@ -140,7 +140,16 @@ struct SiteFileDecoderTests {
             (
                 #"{"forgeApps": [{"appId": "ari:cloud:ecosystem::app/1", "name": "F", "manifest": {}}]}"#,
                 "$.forgeApps[0]",
-                #"unknown field "manifest" (allowed: appId, name, scopes, installationId, connectKey, accountId)"#
+                #"unknown field "manifest" (allowed: appId, name, scopes, installationId, connectKey, accountId, resources, modules)"#
+            ),
+            (
+                #"{"forgeApps": [{"appId": "ari:cloud:ecosystem::app/1", "name": "F", "resources": [{"key": "ui/main", "path": "ui"}]}]}"#,
+                "$.forgeApps[0].resources[0].key",
+                #""ui/main" is not a resource key: letters, digits, - and _, at most 64"#
+            ),
+            (
+                #"{"forgeApps": [{"appId": "ari:cloud:ecosystem::app/1", "name": "F", "resources": [{"key": "main", "path": "ui"}], "modules": [{"key": "page", "resource": "other"}]}]}"#,
+                "$.forgeApps[0].modules[0].resource", #""other" is not a key of this app's resources (main)"#
             ),
             ("{\"users\": [", "$", "not valid JSON: expected a JSON value at byte 11"),
         ])

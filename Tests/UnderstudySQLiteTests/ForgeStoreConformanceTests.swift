@@ -8,7 +8,8 @@ import UnderstudyCore
 struct ForgeStoreConformanceTests {
     static let reporter = ForgeApp(
         appId: "ari:cloud:ecosystem::app/0c8e5d0a-1b2c-4d3e-8f4a-5b6c7d8e9f01", name: "Tour Reporter",
-        scopes: ["read:jira-user", "write:jira-work"])
+        scopes: ["read:jira-user", "write:jira-work"], resources: [ForgeResource(key: "main", path: "/srv/tour-ui")],
+        modules: [ForgeModule(key: "tour-page", resource: "main", title: "Tour")])
     static let admin = ForgeApp(
         appId: "ari:cloud:ecosystem::app/7f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9", name: "Tour Admin",
         scopes: ["read:jira-user", "manage:jira-configuration"],
@@ -23,7 +24,9 @@ struct ForgeStoreConformanceTests {
     @Test("A loaded Forge app reads back by appId and installation, with its app user", arguments: StoreKind.available)
     func loadedApp(kind: StoreKind) async throws {
         try await withStore(kind) { store in
-            #expect(try await store.forge.forgeApp(appId: Self.reporter.appId) == Self.reporter)
+            #expect(
+                try await store.forge.forgeApp(appId: Self.reporter.appId) == Self.reporter,
+                "with its Custom UI resources and modules (spec 17)")
             #expect(
                 try await store.forge.forgeApp(installationId: Self.reporter.installationId) == Self.reporter,
                 "the installation id is derived from the app id when the file gives none")

@@ -176,8 +176,9 @@ extension UnderstudyResponder {
         let email = form.fields["email"] ?? ""
         switch try await SiteSignIn.person(email: email, apiToken: form.fields["api_token"] ?? "", store: store) {
         case .refused(let problem, let explanation):
-            return builder.html(
-                .ok, HostPages.signIn(next: next, email: email, problem: problem), explanation: explanation)
+            return Self.sameOriginReferrer(
+                builder.html(
+                    .ok, HostPages.signIn(next: next, email: email, problem: problem), explanation: explanation))
         case .person(let user):
             let value = controlPlane.sessions.start(accountId: user.accountId, now: now())
             var response = builder.redirect(to: next, status: .seeOther)
@@ -287,7 +288,7 @@ extension UnderstudyResponder {
                 title: page.name, appName: app.name, user: user, frameSource: frame, sandboxed: false, config: config))
         response.headers[.contentSecurityPolicy] = Self.hostPagePolicy(
             frameSource: Self.cspSource(installation.baseUrl))
-        return response
+        return Self.sameOriginReferrer(response)
     }
 
     /// The iframe's URL: the module's URL under the app's baseUrl with Jira's context parameters
