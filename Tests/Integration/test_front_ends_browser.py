@@ -24,6 +24,14 @@ from test_consent_browser import page_session
 
 CONTROL = {"Authorization": f"Bearer {CONTROL_TOKEN}"}
 
+# The README's snippet that loads all.js from Atlassian's CDN on Jira and from Understudy under Understudy.
+LOAD_ALL_JS = """<script>
+  // all.js from the host the page is shown in: Atlassian's CDN on Jira, Understudy's own AP under Understudy.
+  const host = new URLSearchParams(location.search).get('xdm_e') || '';
+  const local = /^https?:\\/\\/(127\\.0\\.0\\.1|localhost)(:\\d+)?$/.test(host);
+  document.write(`<script src="${local ? host + '/atlassian-connect/all.js' : 'https://connect-cdn.atl-paas.net/all.js'}"><\\/script>`);
+</script>"""
+
 # What a Connect page does with AP: save and read its tour step as the person looking at it, try
 # another person's step, a call outside the app's scopes, a body that is not JSON; then, once the
 # test has let the session expire, one more call.
@@ -164,8 +172,7 @@ class PageApp:
         relative = target[len("/app"):]
         self.views.append({"claims": claims, "qshMatches": claims["qsh"] == hash_url("GET", relative),
                            "query": {name: values[0] for name, values in query.items()}})
-        host = query["xdm_e"][0]
-        return (f'<!doctype html><html><head><script src="{host}/atlassian-connect/all.js"></script></head>'
+        return (f"<!doctype html><html><head>{LOAD_ALL_JS}</head>"
                 f"<body><p>Tour</p><script>{CONNECT_STORY}</script></body></html>")
 
     def wait_for(self, name, count, deadline):
@@ -283,3 +290,6 @@ def test_connect_page_and_custom_ui_call_jira_as_the_signed_in_user(server, tmp_
         process.terminate()
         process.wait(timeout=10)
         app.server.shutdown()
+        # The server is shared with later tests: back to the seeded site, clock included.
+        requests.put(f"{server}/_understudy/clock", headers=CONTROL, json={"offsetSeconds": 0})
+        requests.post(f"{server}/_understudy/reset", headers=CONTROL)

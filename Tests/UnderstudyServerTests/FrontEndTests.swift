@@ -384,6 +384,13 @@ struct FrontEndTests {
                 page.text.contains(#"src="/forge/resources/\#(Self.forgeUUID)/main/index.html" sandbox="allow-scripts"#)
             )
             #expect(page.headers[.contentSecurityPolicy]?.contains("frame-src 'self';") == true)
+            for named in [
+                "ari:cloud:ecosystem::app/\(Self.forgeUUID)", "ari%3Acloud%3Aecosystem%3A%3Aapp%2F\(Self.forgeUUID)",
+            ] {
+                let byAppId = try await client.execute(
+                    uri: "/forge/apps/\(named)/tour-page", method: .get, headers: bob)
+                #expect(byAppId.status == .ok, "the whole appId names the app too: \(named)")
+            }
 
             let base = "/forge/resources/\(Self.forgeUUID)/main/"
             let index = try await client.execute(uri: base + "index.html", method: .get)

@@ -35,7 +35,12 @@ enum FrontEndRoute: Equatable {
             guard let segments = try? raw.map({ try PercentEncoding.decode($0, plusIsSpace: false) }) else {
                 return nil
             }
-            switch Array(segments) {
+            var parts = Array(segments)
+            // An appId written out whole (`ari:cloud:ecosystem::app/<uuid>`) spans two segments.
+            if parts.count > 3, parts[0] == "forge", parts[2] + "/" == ForgeApp.appIdPrefix {
+                parts.replaceSubrange(2...3, with: [ForgeApp.appIdPrefix + parts[3]])
+            }
+            switch parts {
             case let s where s.count == 5 && s[0] == "plugins" && s[1] == "servlet" && s[2] == "ac":
                 self = .connectPage(appKey: s[3], moduleKey: s[4])
             case let s where s.count == 4 && s[0] == "forge" && s[1] == "apps":
