@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import requests
+from atlassian_jwt import Authenticator, DecodeError
 from atlassian_jwt.url_utils import hash_url
 
 from conftest import CONTROL_TOKEN
@@ -164,13 +165,22 @@ class PageApp:
         }
 
     def page(self, target):
-        """The page, after checking its JWT as an app framework does: HS256 with the shared secret,
-        and the qsh of this GET computed by atlassian-jwt."""
+        """The page, after atlassian-jwt's Authenticator has checked its JWT as an app does: HS256
+        with the client's shared secret, and the qsh of this GET (the URL relative to the baseUrl)."""
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(target).query)
-        token = query["jwt"][0]
-        claims = jwt.decode(token, self.secret, algorithms=["HS256"])
         relative = target[len("/app"):]
-        self.views.append({"claims": claims, "qshMatches": claims["qsh"] == hash_url("GET", relative),
+        secret = self.secret
+
+        class App(Authenticator):
+            def get_shared_secret(self, client_key):
+                return secret
+
+        try:
+            _, claims = App().authenticate("GET", relative)
+            verified = True
+        except DecodeError:
+            claims, verified = jwt.decode(query["jwt"][0], options={"verify_signature": False}), False
+        self.views.append({"claims": claims, "qshMatches": verified and claims["qsh"] == hash_url("GET", relative),
                            "query": {name: values[0] for name, values in query.items()}})
         return (f"<!doctype html><html><head>{LOAD_ALL_JS}</head>"
                 f"<body><p>Tour</p><script>{CONNECT_STORY}</script></body></html>")
@@ -241,6 +251,15 @@ def test_connect_page_and_custom_ui_call_jira_as_the_signed_in_user(server, tmp_
         assert view["claims"]["sub"] == "557058:bob" and view["claims"]["exp"] - view["claims"]["iat"] == 180
         assert view["query"]["xdm_e"] == server and view["query"]["lic"] == "none"
         assert view["query"]["xdm_deprecated_addon_key_do_not_use"] == "com.example.tour-page"
+
+        # A message that does not come from the module's own frame is ignored by the host page.
+        evaluate("""window.postMessage({understudy: 'call', id: 'forged', name: 'request',
+            payload: {url: '/rest/api/3/user/properties/forged?accountId=557058%3Abob', type: 'PUT',
+                      contentType: 'application/json', data: '{}'}}, '*')""")
+        time.sleep(1)
+        forged = requests.get(f"{server}/_understudy/requests", headers=CONTROL,
+                              params={"path": "/rest/api/3/user/properties/forged"}).json()["requests"]
+        assert forged == [], "the host page relays only its app's frame"
 
         # Thirteen hours later by the site clock the session is over: the next call is refused.
         assert requests.put(f"{server}/_understudy/clock", headers=CONTROL, json={"offsetSeconds": 13 * 3600}).ok
