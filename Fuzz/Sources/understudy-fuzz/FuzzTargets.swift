@@ -10,6 +10,7 @@ enum FuzzTarget: String, CaseIterable {
     case tokenRequest = "token-request"
     case forgeProxyAuthorization = "forge-proxy-authorization"
     case connectDescriptor = "connect-descriptor"
+    case sitePaths = "site-paths"
 
     static let selected: FuzzTarget = {
         let name = ProcessInfo.processInfo.environment["UNDERSTUDY_FUZZ_TARGET"] ?? ""
@@ -30,6 +31,7 @@ enum FuzzTarget: String, CaseIterable {
         case .tokenRequest: Self.tokenRequest(bytes)
         case .forgeProxyAuthorization: Self.forgeProxyAuthorization(bytes)
         case .connectDescriptor: Self.connectDescriptor(bytes)
+        case .sitePaths: Self.sitePaths(bytes)
         }
     }
 
@@ -166,7 +168,36 @@ enum FuzzTarget: String, CaseIterable {
         check(ConnectInstallation(json: installation.json) == installation, "an installation reads back")
     }
 
+    /// Whatever the sign-in form's `next` is, the browser is sent to a path of this site: the input
+    /// itself or `/`; and whatever passes as an `AP.request` URL names no other host.
+    static func sitePaths(_ bytes: UnsafeRawBufferPointer) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let target = Array(SitePath.redirectTarget(text).utf8)
+        check(target.first == UInt8(ascii: "/"), "a redirect target starts with /")
+        check(
+            target.count == 1 || (target[1] != UInt8(ascii: "/") && target[1] != UInt8(ascii: "\\")),
+            "a redirect target never starts with // or /\\")
+        check(!target.contains { $0 < 0x21 || $0 == 0x7F || $0 == UInt8(ascii: "\\") }, "no space, control or \\")
+        check(target == [UInt8(ascii: "/")] || target == Array(text.utf8), "the input itself, or /")
+        if SitePath.isSiteRelative(text) {
+            let utf8 = Array(text.utf8)
+            check(utf8.first == UInt8(ascii: "/") && (utf8.count == 1 || utf8[1] != UInt8(ascii: "/")), "a path")
+            check(URLHostProbe.host(of: text) == nil, "a site-relative path parses without a host")
+        }
+    }
+
     static func check(_ condition: @autoclosure () -> Bool, _ property: @autoclosure () -> String) {
         if !condition() { fatalError("property violated: \(property())") }
+    }
+}
+
+/// What a URL parser makes of a string, relative to a site: the host it names, if any.
+enum URLHostProbe {
+    static func host(of text: String) -> String? {
+        guard let base = URL(string: "https://site.example/"), let url = URL(string: text, relativeTo: base) else {
+            return nil
+        }
+        let host = url.absoluteURL.host
+        return host == "site.example" ? nil : host
     }
 }

@@ -39,7 +39,7 @@ extension ControlPlane {
         let user = try await sessionUser(fields.fields["accountId"] ?? "")
         let value = sessions.start(accountId: user.accountId, now: clock.now())
         var headers = HTTPFields()
-        headers[.location] = UnderstudyResponder.sameOriginPath(fields.fields["next"])
+        headers[.location] = SitePath.redirectTarget(fields.fields["next"])
         headers[.setCookie] = SessionRegistry.setCookie(value, secure: false)
         headers[.cacheControl] = "no-store"
         return Response(status: .seeOther, headers: headers)

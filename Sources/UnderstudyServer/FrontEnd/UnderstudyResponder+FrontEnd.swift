@@ -137,18 +137,9 @@ extension UnderstudyResponder {
 
     // MARK: Sign-in
 
-    /// Where `next` may send the browser after signing in: a path of this site, else `/`.
-    static func sameOriginPath(_ next: String?) -> String {
-        guard let next, next.utf8.first == UInt8(ascii: "/") else { return "/" }
-        let bytes = Array(next.utf8)
-        if bytes.count > 1, bytes[1] == UInt8(ascii: "/") || bytes[1] == UInt8(ascii: "\\") { return "/" }
-        if bytes.contains(where: { $0 < 0x21 || $0 == 0x7F || $0 == UInt8(ascii: "\\") }) { return "/" }
-        return next
-    }
-
     private func login(_ request: Request, rawQuery: Substring?, builder: ResponseBuilder) async throws -> Response {
         if request.method == .get || request.method == .head {
-            let next = Self.sameOriginPath(ControlPlane.parameters(rawQuery)["next"])
+            let next = SitePath.redirectTarget(ControlPlane.parameters(rawQuery)["next"])
             return Self.sameOriginReferrer(builder.html(.ok, HostPages.signIn(next: next, email: "", problem: nil)))
         }
         guard request.method == .post else {
@@ -172,7 +163,7 @@ extension UnderstudyResponder {
             return builder.html(
                 .badRequest, HostPages.signIn(next: "/", email: "", problem: reason), explanation: reason)
         }
-        let next = Self.sameOriginPath(form.fields["next"])
+        let next = SitePath.redirectTarget(form.fields["next"])
         let email = form.fields["email"] ?? ""
         switch try await SiteSignIn.person(email: email, apiToken: form.fields["api_token"] ?? "", store: store) {
         case .refused(let problem, let explanation):

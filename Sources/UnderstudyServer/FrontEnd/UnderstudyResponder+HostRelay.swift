@@ -46,7 +46,7 @@ extension UnderstudyResponder {
             case .failure(let refusal): return relayAnswer(refusal, builder: builder, forge: false)
             case .success(let body): call = body
             }
-            guard case .string(let url)? = call["url"], Self.isSiteRelative(url) else {
+            guard case .string(let url)? = call["url"], SitePath.isSiteRelative(url) else {
                 return relayAnswer(
                     .refusal(
                         .badRequest,
@@ -109,7 +109,7 @@ extension UnderstudyResponder {
                     "Understudy stands in for Jira only; requestJira's product is \"jira\", not \"\(product)\"."),
                 builder: builder, forge: true)
         }
-        guard case .string(let restPath)? = payload["restPath"], Self.isSiteRelative(restPath) else {
+        guard case .string(let restPath)? = payload["restPath"], SitePath.isSiteRelative(restPath) else {
             return relayAnswer(
                 .refusal(
                     .badRequest,
@@ -188,14 +188,6 @@ extension UnderstudyResponder {
         } catch {
             return .failure(.refusal(.badRequest, "The relayed call is not valid JSON: \(error)."))
         }
-    }
-
-    /// A path of this site: `/` then anything but a second slash or backslash (no other host).
-    static func isSiteRelative(_ url: String) -> Bool {
-        let bytes = Array(url.utf8)
-        guard bytes.first == UInt8(ascii: "/") else { return false }
-        if bytes.count > 1, bytes[1] == UInt8(ascii: "/") || bytes[1] == UInt8(ascii: "\\") { return false }
-        return !bytes.contains { $0 < 0x21 || $0 == 0x7F }
     }
 
     /// Runs one Jira call as `principal` through its entry point, journals it, and answers its envelope.
