@@ -64,10 +64,8 @@ extension ConnectInstaller {
             duration = failure.duration
             explanation = "\(change.kind.rawValue): \(failure.reason)"
         }
-        journal.record(
-            JournalEntry(
-                time: sentAt, method: "POST", target: Substring(url), caller: .lifecycle(appKey: app.key),
-                status: status, explanation: explanation, duration: duration,
-                requestId: "webhook-\(change.kind.rawValue)-\(UUID().uuidString.prefix(8).lowercased())"))
+        recordCall(
+            to: url, of: app, at: sentAt, status: status, explanation: explanation, duration: duration,
+            kind: "webhook-\(change.kind.rawValue)")
     }
 }

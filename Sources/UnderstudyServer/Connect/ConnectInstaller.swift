@@ -227,12 +227,23 @@ struct ConnectInstaller: Sendable {
             call.duration = failure.duration
             call.failure = failure.reason
         }
+        recordCall(
+            to: url, of: app, at: now(), status: call.status ?? 0, explanation: call.explanation,
+            duration: call.duration,
+            kind: "lifecycle-\(event.rawValue)")
+        return call
+    }
+
+    /// Journals a call Understudy made to an app (a lifecycle call or a webhook) as Jira's side.
+    func recordCall(
+        to url: String, of app: ConnectApp, at time: Date, status: Int, explanation: String?, duration: Duration,
+        kind: String
+    ) {
         journal.record(
             JournalEntry(
-                time: now(), method: "POST", target: Substring(url), caller: .lifecycle(appKey: app.key),
-                status: call.status ?? 0, explanation: call.explanation, duration: call.duration,
-                requestId: "lifecycle-\(event.rawValue)-\(UUID().uuidString.prefix(8).lowercased())"))
-        return call
+                time: time, method: "POST", target: Substring(url), caller: .lifecycle(appKey: app.key),
+                status: status, explanation: explanation, duration: duration,
+                requestId: "\(kind)-\(UUID().uuidString.prefix(8).lowercased())"))
     }
 
     private static func describe(_ signer: ConnectLifecycleJWT.Signer?, token: String?, tamper: ConnectLifecycleTamper?)
