@@ -32,7 +32,7 @@ def executable():
 def test_the_example_suite_passes():
     result = run_pytest(EXAMPLES, executable())
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "15 passed" in result.stdout
+    assert "17 passed" in result.stdout
 
 
 def test_a_failing_test_reports_its_requests_and_why():
