@@ -411,13 +411,7 @@ public final class PostgresSiteStore: SiteStore {
     }
 
     public func userProperty(accountId: String, key: String) async throws -> PropertyValue? {
-        try await run { client, logger in
-            let statement = PostgresHotStatements.ReadUserProperty(accountId: accountId, key: key)
-            for try await text in try await client.execute(statement, logger: logger) {
-                return PropertyValue(storedJSONText: text)
-            }
-            return nil
-        }
+        try await value(in: .user, owner: accountId, key: key)
     }
 
     public func userProperties(accountId: String, atMost limit: Int) async throws -> [String: PropertyValue]? {
@@ -436,17 +430,7 @@ public final class PostgresSiteStore: SiteStore {
     }
 
     public func setUserProperty(accountId: String, key: String, value: PropertyValue) async throws -> WriteOutcome {
-        do {
-            return try await run { client, logger in
-                let statement = PostgresHotStatements.WriteUserProperty(
-                    accountId: accountId, key: key, valueJSON: value.jsonText)
-                var revision: Int64 = 0
-                for try await value in try await client.execute(statement, logger: logger) { revision = value }
-                return revision == 1 ? .created : .updated
-            }
-        } catch let error where Self.sqlState(of: error)?.state == "23503" {
-            throw SiteStoreError.unknownAccountId(accountId)
-        }
+        try await set(in: .user, owner: accountId, key: key, value: value, unknownOwner: .unknownAccountId(accountId))
     }
 
     public func deleteUserProperty(accountId: String, key: String) async throws -> Bool {
