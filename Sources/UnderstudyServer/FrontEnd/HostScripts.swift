@@ -1,3 +1,5 @@
+import UnderstudyCore
+
 /// The scripts of the host pages (spec 16–18), served by Understudy itself: `all.js`, which a
 /// Connect app's page loads and which defines `AP`; the bridge injected into a Forge Custom UI
 /// before the app's own scripts, which defines `window.__bridge`; and the host page's side of both.
@@ -18,28 +20,7 @@ enum HostScripts {
           var host = null;
           try { var given = new URLSearchParams(window.location.search).get("xdm_e"); if (given) { host = new URL(given).origin; } } catch (e) { host = null; }
           if (!host) { try { host = new URL(document.currentScript.src).origin; } catch (e) { host = null; } }
-          var pending = {};
-          var counter = 0;
-          window.addEventListener("message", function (event) {
-            if (event.source !== window.parent || event.origin !== host) { return; }
-            var data = event.data;
-            if (!data || data.understudy !== "reply" || typeof data.id !== "string" || !Object.prototype.hasOwnProperty.call(pending, data.id)) { return; }
-            var entry = pending[data.id];
-            delete pending[data.id];
-            if (typeof data.error === "string") { entry.reject(new Error(data.error)); } else { entry.resolve(data.result); }
-          });
-          function call(name, payload) {
-            return new Promise(function (resolve, reject) {
-              if (!host || window.parent === window) {
-                reject(new Error("AP (Understudy's all.js): this page is not inside Understudy's host page; open it at /plugins/servlet/ac/{appKey}/{moduleKey}."));
-                return;
-              }
-              counter += 1;
-              var id = "ap-" + counter + "-" + Math.random().toString(36).slice(2);
-              pending[id] = { resolve: resolve, reject: reject };
-              window.parent.postMessage({ understudy: "call", id: id, name: name, payload: payload === undefined ? null : payload }, host);
-            });
-          }
+          \#(channel(idPrefix: "ap", outside: "AP (Understudy's all.js): this page is not inside Understudy's host page; open it at /plugins/servlet/ac/{appKey}/{moduleKey}."))
           function withCallback(promise, callback) {
             if (typeof callback === "function") { promise.then(function (value) { callback(value); }, function () {}); }
             return promise;
@@ -119,7 +100,20 @@ enum HostScripts {
           if (window.__bridge && window.__bridge.understudy) { return; }
           var host = null;
           try { host = new URL(document.currentScript.src).origin; } catch (e) { host = null; }
-          var pending = {};
+          \#(channel(idPrefix: "bridge", outside: "Unable to establish a connection with the Custom UI bridge: open this page through Understudy's host page, /forge/apps/{appId}/{moduleKey}."))
+          window.__bridge = {
+            understudy: true,
+            callBridge: function (name, payload) { return call(String(name), payload); }
+          };
+        })();
+        """#
+
+    /// What all.js and the bridge share: `call(name, payload)`, a Promise of the host page's reply,
+    /// posted only to `host` (a variable the script sets first), and replies taken only from the
+    /// parent frame at that origin. `outside` is the error when there is no such host page.
+    private static func channel(idPrefix: String, outside: String) -> String {
+        #"""
+        var pending = {};
           var counter = 0;
           window.addEventListener("message", function (event) {
             if (event.source !== window.parent || event.origin !== host) { return; }
@@ -129,23 +123,20 @@ enum HostScripts {
             delete pending[data.id];
             if (typeof data.error === "string") { entry.reject(new Error(data.error)); } else { entry.resolve(data.result); }
           });
-          window.__bridge = {
-            understudy: true,
-            callBridge: function (name, payload) {
-              return new Promise(function (resolve, reject) {
-                if (!host || window.parent === window) {
-                  reject(new Error("Unable to establish a connection with the Custom UI bridge: open this page through Understudy's host page, /forge/apps/{appId}/{moduleKey}."));
-                  return;
-                }
-                counter += 1;
-                var id = "bridge-" + counter + "-" + Math.random().toString(36).slice(2);
-                pending[id] = { resolve: resolve, reject: reject };
-                window.parent.postMessage({ understudy: "call", id: id, name: String(name), payload: payload === undefined ? null : payload }, host);
-              });
-            }
-          };
-        })();
+          function call(name, payload) {
+            return new Promise(function (resolve, reject) {
+              if (!host || window.parent === window) {
+                reject(new Error(\#(JSONValue.string(outside).jsonText)));
+                return;
+              }
+              counter += 1;
+              var id = "\#(idPrefix)-" + counter + "-" + Math.random().toString(36).slice(2);
+              pending[id] = { resolve: resolve, reject: reject };
+              window.parent.postMessage({ understudy: "call", id: id, name: name, payload: payload === undefined ? null : payload }, host);
+            });
+          }
         """#
+    }
 
     /// The host page's side: answers the module's frame, and nobody else's.
     static let hostJS = #"""
@@ -169,7 +160,7 @@ enum HostScripts {
               "request": function (payload) { return relay("/request", payload); },
               "getToken": function () {
                 return relay("/token", {}).then(function (answer) {
-                  if (typeof answer.token !== "string") { throw new Error(answer.message || "No token: the session may have ended."); }
+                  if (typeof answer.token !== "string") { throw new Error(answer.explanation || "No token: the session may have ended."); }
                   return answer.token;
                 });
               },

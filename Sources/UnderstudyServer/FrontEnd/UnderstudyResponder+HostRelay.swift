@@ -55,12 +55,7 @@ extension UnderstudyResponder {
             }
             var method = "GET"
             if case .string(let type)? = call["type"] { method = type.uppercased() }
-            var headers: [(String, String)] = []
-            if case .object(let members)? = call["headers"] {
-                for member in members {
-                    if case .string(let value) = member.value { headers.append((member.name, value)) }
-                }
-            }
+            var headers = Self.headerPairs(call["headers"])
             var body: String?
             if case .string(let data)? = call["data"] {
                 body = data
@@ -121,19 +116,7 @@ extension UnderstudyResponder {
         var body: String?
         if let initValue = payload["fetchRequestInit"] {
             if case .string(let given)? = initValue["method"] { method = given.uppercased() }
-            switch initValue["headers"] {
-            case .array(let pairs)?:
-                for case .array(let pair) in pairs {
-                    if pair.count == 2, case .string(let name) = pair[0], case .string(let value) = pair[1] {
-                        headers.append((name, value))
-                    }
-                }
-            case .object(let members)?:
-                for member in members {
-                    if case .string(let value) = member.value { headers.append((member.name, value)) }
-                }
-            default: break
-            }
+            headers = Self.headerPairs(initValue["headers"])
             if case .string(let text)? = initValue["body"] { body = text }
         }
         // @forge/bridge adds it to every call; a stand-in that forgot is not refused for it.
@@ -147,6 +130,25 @@ extension UnderstudyResponder {
     }
 
     // MARK: The relay's parts
+
+    /// Headers as a front end gives them: an object (`AP.request`'s `headers`, a `fetch` init) or a
+    /// list of name-value pairs (what `@forge/bridge` sends); anything not a string is left out.
+    static func headerPairs(_ value: JSONValue?) -> [(String, String)] {
+        switch value {
+        case .object(let members)?:
+            return members.compactMap { member in
+                if case .string(let text) = member.value { (member.name, text) } else { nil }
+            }
+        case .array(let pairs)?:
+            return pairs.compactMap { pair in
+                guard case .array(let parts) = pair, parts.count == 2, case .string(let name) = parts[0],
+                    case .string(let text) = parts[1]
+                else { return nil }
+                return (name, text)
+            }
+        default: return []
+        }
+    }
 
     /// A refusal by the relay itself, before any Jira call.
     struct RelayRefusal: Error {
