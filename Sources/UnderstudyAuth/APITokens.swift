@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import UnderstudyCore
 
 /// API tokens: how they are made and how they are kept. Tokens are 192-bit random strings, so a
 /// fast keyed hash (HMAC-SHA256) is as safe at rest as a slow password hash and keeps Basic
@@ -12,7 +13,7 @@ public enum APITokens {
     /// The stored form of a token.
     public static func hash(_ token: String) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: Array(token.utf8), using: SymmetricKey(data: hashKeyBytes))
-        return hashPrefix + hex(code)
+        return hashPrefix + Hex.lowercase(code)
     }
 
     /// Whether `tokenHash` (from `hash(_:)`) is one of `hashes`, compared in constant time.
@@ -52,16 +53,6 @@ public enum APITokens {
     /// `byteCount` random bytes from the system's secure generator, as lowercase hex.
     public static func randomHex(byteCount: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        return hex((0..<byteCount).map { _ in UInt8.random(in: 0...255, using: &generator) })
-    }
-
-    static func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var output: [UInt8] = []
-        for byte in bytes {
-            output.append(digits[Int(byte >> 4)])
-            output.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: output, as: UTF8.self)
+        return Hex.lowercase((0..<byteCount).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 }

@@ -13,7 +13,7 @@ public struct CanonicalRequest: Sendable, Equatable, CustomStringConvertible {
 
     /// Lowercase hex SHA-256 of the canonical request: the value `qsh` must carry.
     public var queryStringHash: String {
-        APITokens.hex(SHA256.hash(data: Array(description.utf8)))
+        Hex.lowercase(SHA256.hash(data: Array(description.utf8)))
     }
 
     /// How a repeated parameter's values are ordered before they are joined.
