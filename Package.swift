@@ -52,13 +52,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The shared store (PostgreSQL, through postgres-nio's connection pool), for several servers
-        // over one database.
+        // The shared store for several servers over one database: postgres-nio's connection pool,
+        // and a small pipelined client of its own for the hot property statements.
         .target(
             name: "UnderstudyPostgres",
             dependencies: [
                 "UnderstudyCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -132,6 +135,9 @@ let package = Package(
             dependencies: [
                 "UnderstudyCore", "UnderstudySQLite", "UnderstudyPostgres", "UnderstudyAuth",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

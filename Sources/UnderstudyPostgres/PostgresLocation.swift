@@ -62,3 +62,19 @@ struct PostgresLocation: Sendable {
         return configuration
     }
 }
+
+extension PostgresLocation {
+    /// A pipelined connection to this database that has parsed `statements`, whose statements
+    /// PostgreSQL ends itself after `statementTimeout`.
+    func openPipelined(statements: [PostgresStatement], statementTimeout: Duration) async throws
+        -> PostgresPipelineConnection
+    {
+        let milliseconds =
+            statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
+        return try await PostgresPipelineConnection.open(
+            host: host, port: port, user: username, password: password, database: database,
+            parameters: [("statement_timeout", "\(milliseconds)"), ("application_name", "understudy")],
+            statements: statements, timeout: .seconds(2),
+            backstop: .milliseconds(milliseconds) + .seconds(1))
+    }
+}

@@ -11,12 +11,47 @@ struct PostgresPropertyTable: Sendable {
     static let user = PostgresPropertyTable(table: "user_properties", ownerColumn: "account_id")
     static let app = PostgresPropertyTable(table: "app_properties", ownerColumn: "app_key")
 
+    /// The statements the pipelined connections prepare for both tables.
+    static let statements: [PostgresStatement] =
+        [user, app].flatMap {
+            [$0.keysStatement, $0.valueStatement, $0.upsertStatement, $0.deleteStatement]
+        } + [userPropertiesStatement]
+
     /// Sorted by the keys' bytes (`COLLATE "C"`), as SQLite sorts them, whatever the database's locale.
-    func keys(owner: String) -> PostgresQuery {
-        """
-        SELECT property_key FROM \(unescaped: table) WHERE \(unescaped: ownerColumn) = \(owner)
-        ORDER BY property_key COLLATE "C"
-        """
+    var keysStatement: PostgresStatement {
+        statement(
+            "keys",
+            "SELECT property_key FROM \(table) WHERE \(ownerColumn) = $1 ORDER BY property_key COLLATE \"C\"")
+    }
+
+    var valueStatement: PostgresStatement {
+        statement("value", "SELECT value_json FROM \(table) WHERE \(ownerColumn) = $1 AND property_key = $2")
+    }
+
+    var deleteStatement: PostgresStatement {
+        statement("delete", "DELETE FROM \(table) WHERE \(ownerColumn) = $1 AND property_key = $2 RETURNING 1")
+    }
+
+    /// One statement decides created or updated atomically, also between servers: a new row starts
+    /// at revision 1, and concurrent inserts of one key meet in `ON CONFLICT`.
+    var upsertStatement: PostgresStatement {
+        statement(
+            "upsert",
+            """
+            INSERT INTO \(table) (\(ownerColumn), property_key, value_json) VALUES ($1, $2, $3)
+            ON CONFLICT (\(ownerColumn), property_key) DO UPDATE SET value_json = excluded.value_json,
+                revision = \(table).revision + 1
+            RETURNING revision
+            """)
+    }
+
+    /// A user's properties, at most $2 of them.
+    static let userPropertiesStatement = PostgresStatement(
+        name: "understudy_user_properties_limited",
+        sql: "SELECT property_key, value_json FROM user_properties WHERE account_id = $1 LIMIT $2")
+
+    private func statement(_ purpose: String, _ sql: String) -> PostgresStatement {
+        PostgresStatement(name: "understudy_\(table)_\(purpose)", sql: sql)
     }
 
     /// Every property of every owner: owner, key, value, in byte order.
@@ -25,31 +60,6 @@ struct PostgresPropertyTable: Sendable {
         SELECT \(unescaped: ownerColumn), property_key, value_json FROM \(unescaped: table)
         ORDER BY \(unescaped: ownerColumn) COLLATE "C", property_key COLLATE "C"
         """
-    }
-
-    func value(owner: String, key: String) -> PostgresQuery {
-        "SELECT value_json FROM \(unescaped: table) WHERE \(unescaped: ownerColumn) = \(owner) AND property_key = \(key)"
-    }
-
-    func delete(owner: String, key: String) -> PostgresQuery {
-        """
-        DELETE FROM \(unescaped: table) WHERE \(unescaped: ownerColumn) = \(owner) AND property_key = \(key)
-        RETURNING 1
-        """
-    }
-
-    /// One statement decides created or updated atomically, also between servers: a new row starts
-    /// at revision 1, and concurrent inserts of one key meet in `ON CONFLICT`.
-    func upsert(owner: String, key: String, value: PropertyValue, on client: PostgresClient, logger: Logger)
-        async throws -> WriteOutcome
-    {
-        try await outcome(client.query(upsertQuery(owner: owner, key: key, value: value), logger: logger))
-    }
-
-    func upsert(owner: String, key: String, value: PropertyValue, on connection: PostgresConnection, logger: Logger)
-        async throws -> WriteOutcome
-    {
-        try await outcome(connection.query(upsertQuery(owner: owner, key: key, value: value), logger: logger))
     }
 
     /// Many rows in one statement (a site file's properties; its keys are unique per owner).
@@ -63,21 +73,5 @@ struct PostgresPropertyTable: Sendable {
             ON CONFLICT (\(unescaped: ownerColumn), property_key) DO UPDATE SET value_json = excluded.value_json,
                 revision = \(unescaped: table).revision + 1
             """, logger: logger)
-    }
-
-    private func upsertQuery(owner: String, key: String, value: PropertyValue) -> PostgresQuery {
-        """
-        INSERT INTO \(unescaped: table) (\(unescaped: ownerColumn), property_key, value_json)
-        VALUES (\(owner), \(key), \(value.jsonText))
-        ON CONFLICT (\(unescaped: ownerColumn), property_key) DO UPDATE SET value_json = excluded.value_json,
-            revision = \(unescaped: table).revision + 1
-        RETURNING revision
-        """
-    }
-
-    private func outcome(_ rows: PostgresRowSequence) async throws -> WriteOutcome {
-        var revision: Int64 = 0
-        for try await value in rows.decode(Int64.self) { revision = value }
-        return revision == 1 ? .created : .updated
     }
 }

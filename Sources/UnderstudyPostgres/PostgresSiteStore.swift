@@ -4,15 +4,17 @@ import PostgresNIO
 import Synchronization
 import UnderstudyCore
 
-/// The shared store: a PostgreSQL database that several Understudy servers use at once. Every read
-/// goes to the database, so a write through one server is read through another at once (a server
-/// caches users and apps in front of it, told of changes by `watchChanges`);
+/// The shared store: a PostgreSQL database that several Understudy servers use at once. Every
+/// property read goes to the database, so a write through one server is read through another at
+/// once (a server caches users and apps in front of it, told of changes by `watchChanges`);
 /// created-or-updated is decided by one `INSERT … ON CONFLICT … RETURNING revision`, so concurrent
 /// PUTs of a new key through two servers give exactly one `201`.
 ///
-/// Every operation has a deadline: while the database is down, requests fail within a few seconds
-/// with `SiteStoreError.unavailable` (which the server answers with `503`), and postgres-nio's pool
-/// reconnects by itself when the database is back.
+/// The property statements — what nearly every request runs — go through a few pipelined
+/// connections of the store's own (`PostgresPipeline`); everything else through postgres-nio's
+/// pool. Every operation has a deadline: while the database is down or stuck, requests fail within
+/// a few seconds with `SiteStoreError.unavailable` (which the server answers with `503`), and both
+/// reconnect by themselves when the database is back.
 public final class PostgresSiteStore: SiteStore {
     /// Why a database cannot be used, in one line for the command line.
     public struct OpenError: Error, CustomStringConvertible {
@@ -23,8 +25,11 @@ public final class PostgresSiteStore: SiteStore {
     public static let operationTimeout: Duration = .seconds(3)
     /// How long loading, replacing or reading a whole site may take.
     static let bulkTimeout: Duration = .seconds(600)
+    /// How many pipelined connections carry the property statements.
+    static let pipelinedConnections = 2
 
     private let client: PostgresClient
+    private let pipeline: PostgresPipeline
     private let running: Task<Void, Never>
     let location: PostgresLocation
     let logger: Logger
@@ -56,11 +61,20 @@ public final class PostgresSiteStore: SiteStore {
         poolLogger.logLevel = max(logger.logLevel, .warning)
         let client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: poolLogger)
         let running = Task { await client.run() }
-        return PostgresSiteStore(client: client, running: running, location: location, logger: logger)
+        let pipeline = PostgresPipeline(connections: pipelinedConnections) {
+            try await location.openPipelined(
+                statements: PostgresPropertyTable.statements, statementTimeout: operationTimeout)
+        }
+        return PostgresSiteStore(
+            client: client, pipeline: pipeline, running: running, location: location, logger: logger)
     }
 
-    private init(client: PostgresClient, running: Task<Void, Never>, location: PostgresLocation, logger: Logger) {
+    private init(
+        client: PostgresClient, pipeline: PostgresPipeline, running: Task<Void, Never>, location: PostgresLocation,
+        logger: Logger
+    ) {
         self.client = client
+        self.pipeline = pipeline
         self.running = running
         self.location = location
         self.logger = logger
@@ -137,12 +151,39 @@ public final class PostgresSiteStore: SiteStore {
     /// shutting down or starting become `unavailable`.
     private func translate(_ error: PSQLError) -> any Error {
         if error.code == .server, let state = error.serverInfo?[.sqlState] {
-            if state.hasPrefix("08") || state.hasPrefix("57P") || state == "53300" {
+            if Self.meansUnavailable(sqlState: state) {
                 return SiteStoreError.unavailable(Self.describe(error, at: location))
             }
             return error
         }
         return SiteStoreError.unavailable(Self.describe(error, at: location))
+    }
+
+    /// Connection exceptions, operator intervention (shutdown, starting, a statement cancelled by
+    /// `statement_timeout`), too many connections.
+    private static func meansUnavailable(sqlState state: String) -> Bool {
+        state.hasPrefix("08") || state.hasPrefix("57") || state == "53300"
+    }
+
+    /// Runs one of the property statements on the pipelined connections, translating failures as
+    /// `run` does. Its deadline is PostgreSQL's `statement_timeout`, and the connection's backstop
+    /// when the server stops answering.
+    private func pipelined(_ statement: PostgresStatement, _ parameters: [String]) async throws
+        -> PostgresPipelineRows
+    {
+        do {
+            return try await pipeline.run(statement, parameters)
+        } catch let error as PostgresServerError {
+            if error.sqlState == "57014" {
+                throw SiteStoreError.unavailable(
+                    "PostgreSQL at \(location.host):\(location.port) did not finish within \(Self.operationTimeout) (\(error.message))"
+                )
+            }
+            if Self.meansUnavailable(sqlState: error.sqlState) { throw SiteStoreError.unavailable(error.message) }
+            throw error
+        } catch let error as PostgresPipelineError {
+            throw SiteStoreError.unavailable(error.description)
+        }
     }
 
     /// One line: PostgreSQL's own message when it sent one, else what happened to the connection.
@@ -161,6 +202,7 @@ public final class PostgresSiteStore: SiteStore {
     }
 
     static func sqlState(of error: any Error) -> (state: String, constraint: String?)? {
+        if let error = error as? PostgresServerError { return (error.sqlState, error.constraint) }
         guard let error = error as? PSQLError, error.code == .server, let state = error.serverInfo?[.sqlState] else {
             return nil
         }
@@ -415,18 +457,17 @@ public final class PostgresSiteStore: SiteStore {
     }
 
     public func userProperties(accountId: String, atMost limit: Int) async throws -> [String: PropertyValue]? {
-        try await run { client, logger in
-            let rows = try await client.query(
-                """
-                SELECT property_key, value_json FROM user_properties WHERE account_id = \(accountId)
-                LIMIT \(min(limit, Int(Int32.max - 1)) + 1)
-                """, logger: logger)
-            var properties: [String: PropertyValue] = [:]
-            for try await (key, value) in rows.decode((String, String).self) {
+        let rows = try await pipelined(
+            PostgresPropertyTable.userPropertiesStatement, [accountId, String(min(limit, Int(Int32.max - 1)) + 1)])
+        var properties: [String: PropertyValue] = [:]
+        var index = 0
+        while index + 1 < rows.values.count {
+            if let key = rows.values[index], let value = rows.values[index + 1] {
                 properties[key] = PropertyValue(storedJSONText: value)
             }
-            return properties.count <= limit ? properties : nil
+            index += 2
         }
+        return properties.count <= limit ? properties : nil
     }
 
     public func setUserProperty(accountId: String, key: String, value: PropertyValue) async throws -> WriteOutcome {
@@ -454,46 +495,30 @@ public final class PostgresSiteStore: SiteStore {
     }
 
     private func keys(in table: PostgresPropertyTable, owner: String) async throws -> [String] {
-        try await run { client, logger in
-            var keys: [String] = []
-            for try await key in try await client.query(table.keys(owner: owner), logger: logger).decode(String.self) {
-                keys.append(key)
-            }
-            return keys
-        }
+        try await pipelined(table.keysStatement, [owner]).values.compactMap { $0 }
     }
 
     private func value(in table: PostgresPropertyTable, owner: String, key: String) async throws -> PropertyValue? {
-        try await run { client, logger in
-            for try await text in try await client.query(table.value(owner: owner, key: key), logger: logger).decode(
-                String.self)
-            {
-                return PropertyValue(storedJSONText: text)
-            }
-            return nil
-        }
+        let rows = try await pipelined(table.valueStatement, [owner, key])
+        return rows.values.first.flatMap { $0 }.map(PropertyValue.init(storedJSONText:))
     }
 
     private func set(
         in table: PostgresPropertyTable, owner: String, key: String, value: PropertyValue, unknownOwner: SiteStoreError
     ) async throws -> WriteOutcome {
         do {
-            return try await run { client, logger in
-                try await table.upsert(owner: owner, key: key, value: value, on: client, logger: logger)
+            let rows = try await pipelined(table.upsertStatement, [owner, key, value.jsonText])
+            guard let revision = rows.values.first.flatMap({ $0 }).flatMap({ Int64($0) }) else {
+                throw SiteStoreError.unavailable("PostgreSQL answered a property write without its revision")
             }
+            return revision == 1 ? .created : .updated
         } catch let error where Self.sqlState(of: error)?.state == "23503" {
             throw unknownOwner
         }
     }
 
     private func delete(in table: PostgresPropertyTable, owner: String, key: String) async throws -> Bool {
-        try await run { client, logger in
-            var deleted = false
-            for try await _ in try await client.query(table.delete(owner: owner, key: key), logger: logger) {
-                deleted = true
-            }
-            return deleted
-        }
+        try await pipelined(table.deleteStatement, [owner, key]).rowCount > 0
     }
 
     /// Every server reads the database itself, so there is no cache to invalidate.
@@ -501,6 +526,7 @@ public final class PostgresSiteStore: SiteStore {
 
     public func close() async throws {
         await stopWatching()
+        await pipeline.close()
         running.cancel()
         await running.value
     }

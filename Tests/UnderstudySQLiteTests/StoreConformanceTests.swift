@@ -99,26 +99,15 @@ enum TestPostgres {
     /// Waits while `databases` are all taken; dropping frees the slot, so call `drop` however the
     /// test ends.
     static func freshDatabase() async throws -> (url: String, drop: @Sendable () async -> Void) {
-        guard let url, let components = URLComponents(string: url), let host = components.host,
-            let user = components.user
-        else { throw CancellationError() }
+        guard let url, let components = URLComponents(string: url) else { throw CancellationError() }
         await databases.take()
         let name = "understudy_test_" + UUID().uuidString.prefix(8).lowercased()
-        let configuration = PostgresConnection.Configuration(
-            host: host, port: components.port ?? 5432, username: user, password: components.password,
-            database: String(components.path.dropFirst()), tls: .disable)
-        let logger = Logger(label: "test.postgres")
-        @Sendable func administer(_ sql: String) async throws {
-            let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
-            defer { Task { try? await connection.close() } }
-            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
-        }
         @Sendable func drop() async {
-            try? await administer("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            _ = try? await administer(url, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
             await databases.give()
         }
         do {
-            try await administer("CREATE DATABASE \(name)")
+            _ = try await administer(url, "CREATE DATABASE \(name)")
         } catch {
             await databases.give()
             throw error
@@ -126,6 +115,25 @@ enum TestPostgres {
         var fresh = components
         fresh.path = "/" + name
         return (fresh.string ?? url, drop)
+    }
+
+    /// Runs one statement on its own connection to the database of `url`; the first column of its
+    /// first row, if it is an integer.
+    @discardableResult
+    static func administer(_ url: String, _ sql: String) async throws -> Int? {
+        guard let components = URLComponents(string: url), let host = components.host, let user = components.user
+        else { throw CancellationError() }
+        let configuration = PostgresConnection.Configuration(
+            host: host, port: components.port ?? 5432, username: user, password: components.password,
+            database: String(components.path.dropFirst()), tls: .disable)
+        let logger = Logger(label: "test.postgres")
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        defer { Task { try? await connection.close() } }
+        var first: Int?
+        for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) {
+            first = first ?? (try? row.decode(Int.self))
+        }
+        return first
     }
 }
 

@@ -1,0 +1,84 @@
+import NIOCore
+import Synchronization
+
+/// A few pipelined connections that the hot statements share, taken in turn; each opens on first
+/// use and again after it failed. Requests never wait for a free connection: a statement joins its
+/// connection's pipeline at once.
+final class PostgresPipeline: Sendable {
+    typealias Opener = @Sendable () async throws -> PostgresPipelineConnection
+
+    private let lanes: [Lane]
+    private let turn = Atomic<Int>(0)
+
+    init(connections: Int, open: @escaping Opener) {
+        lanes = (0..<max(1, connections)).map { _ in Lane(open: open) }
+    }
+
+    func run(_ statement: PostgresStatement, _ parameters: [String]) async throws -> PostgresPipelineRows {
+        let lane = lanes[(turn.wrappingAdd(1, ordering: .relaxed).oldValue & Int.max) % lanes.count]
+        return try await lane.connection().run(statement, parameters)
+    }
+
+    func close() async {
+        for lane in lanes { await lane.close() }
+    }
+
+    private final class Lane: Sendable {
+        private enum State {
+            case closed
+            case opening(Task<PostgresPipelineConnection, any Error>)
+            case open(PostgresPipelineConnection)
+            case shutDown
+        }
+
+        private enum Next {
+            case ready(PostgresPipelineConnection)
+            case wait(Task<PostgresPipelineConnection, any Error>)
+            case refuse
+        }
+
+        private let state = Mutex(State.closed)
+        private let open: Opener
+
+        init(open: @escaping Opener) { self.open = open }
+
+        func connection() async throws -> PostgresPipelineConnection {
+            let next: Next = state.withLock { state in
+                switch state {
+                case .open(let connection) where connection.isUsable: return .ready(connection)
+                case .opening(let task): return .wait(task)
+                case .shutDown: return .refuse
+                case .closed, .open:
+                    let task = Task { try await open() }
+                    state = .opening(task)
+                    return .wait(task)
+                }
+            }
+            switch next {
+            case .ready(let connection): return connection
+            case .refuse: throw PostgresPipelineError.connectionLost("the store is closed")
+            case .wait(let task):
+                do {
+                    let connection = try await task.value
+                    state.withLock { if case .opening(let opening) = $0, opening == task { $0 = .open(connection) } }
+                    return connection
+                } catch {
+                    state.withLock { if case .opening(let opening) = $0, opening == task { $0 = .closed } }
+                    throw error
+                }
+            }
+        }
+
+        func close() async {
+            let previous = state.withLock { state in
+                defer { state = .shutDown }
+                return state
+            }
+            switch previous {
+            case .open(let connection): await connection.close()
+            case .opening(let task): if let connection = try? await task.value { await connection.close() }
+            case .closed, .shutDown: break
+            }
+        }
+    }
+}
