@@ -16,6 +16,9 @@ UNDERSTUDY_TEST_PG_DATA). On a fresh database it starts two `understudy serve` p
    another process, `understudy token create` / `seed`) are honoured by both servers within 1 s;
 8. the connections carrying LISTEN are killed (pg_terminate_backend) and the user changed at once:
    no server serves the stale user afterwards, and caching resumes.
+9. the pipelined connections that carry the property statements are killed under a load of writes
+   and reads across both servers: a request may be answered 503 while they reconnect, never with
+   a wrong value or another status, and both servers serve again by themselves.
 
 127.0.0.1 only; bounded (about a minute). Exits non-zero on any finding.
 
@@ -250,18 +253,23 @@ def cached_users_follow(binary, url, port_a, port_b):
     print(f"new token and deactivation honoured by both servers after at most {1000 * max(delays):.0f} ms")
 
 
-def listener_killed(binary, url, port_a, port_b):
+def terminate_connections(url, application_name):
+    """Ends the servers' connections named `application_name` from the server side; how many."""
     parts = urllib.parse.urlsplit(url)
     psql = os.path.join(os.path.dirname(os.environ["UNDERSTUDY_TEST_PG_CTL"]), "psql")
     environment = dict(os.environ, PGPASSWORD=urllib.parse.unquote(parts.password or ""))
-    for port in (port_a, port_b):
-        myself(port, "pg-token")
-    killed = subprocess.run(
+    return subprocess.run(
         [psql, "-h", parts.hostname, "-p", str(parts.port), "-U", urllib.parse.unquote(parts.username),
          "-d", parts.path.lstrip("/"), "-At", "-c",
          "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-         "WHERE application_name = 'understudy-listen' AND datname = current_database()"],
+         f"WHERE application_name = '{application_name}' AND datname = current_database()"],
         check=True, capture_output=True, text=True, env=environment).stdout.strip()
+
+
+def listener_killed(binary, url, port_a, port_b):
+    for port in (port_a, port_b):
+        myself(port, "pg-token")
+    killed = terminate_connections(url, "understudy-listen")
     if killed != "2":
         finding(f"expected to kill the 2 listening connections, killed {killed!r}")
     seed_active(binary, url, False)
@@ -281,6 +289,53 @@ def listener_killed(binary, url, port_a, port_b):
             finding(f"port {port}: the reactivated account was refused 5 s after the LISTEN connection was killed")
     print(f"LISTEN connections killed ({killed}), the user deactivated at once: {checks - stale} of {checks} requests"
           " refused as they should, then served again")
+
+
+def pipeline_killed(url, port_a, port_b, writers=4, seconds=3.0):
+    """The property statements' pipelined connections ended by the server in the middle of a load:
+    while they reconnect a request may be answered 503, never wrongly; then all are served."""
+    stop = time.monotonic() + seconds
+    counts = {"answered": 0, "unavailable": 0}
+    lock = threading.Lock()
+
+    def writer(index):
+        key, n = f"killed{index}", 0
+        while time.monotonic() < stop:
+            n += 1
+            port = (port_a, port_b)[n % 2]
+            status, body = call(port, "PUT", key, {"n": n})
+            if status == 503:
+                with lock:
+                    counts["unavailable"] += 1
+                continue
+            if status not in (200, 201):
+                finding(f"{key}: PUT answered {status} {body!r} while the connections were killed")
+                return
+            status, body = call((port_a, port_b)[(n + 1) % 2], "GET", key)
+            if status == 503:
+                with lock:
+                    counts["unavailable"] += 1
+                continue
+            if status != 200 or json.loads(body)["value"] != {"n": n}:
+                finding(f"{key}: wrote {n}, then read {status} {body!r} through the other server")
+                return
+            with lock:
+                counts["answered"] += 2
+
+    threads = [threading.Thread(target=writer, args=(index,)) for index in range(writers)]
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds / 3)
+    killed = terminate_connections(url, "understudy")
+    for thread in threads:
+        thread.join(seconds + 20)
+    if killed != "4":
+        finding(f"expected to kill the 4 pipelined connections of two servers, killed {killed!r}")
+    for port in (port_a, port_b):
+        if call(port, "PUT", "after-kill", {"ok": True})[0] not in (200, 201):
+            finding(f"port {port}: no write served after the pipelined connections were killed")
+    print(f"pipelined connections killed ({killed}) under {writers} writers: {counts['answered']} requests answered"
+          f" right, {counts['unavailable']} answered 503 while they reconnected, none wrong")
 
 
 def bad_start(binary, url):
@@ -334,6 +389,7 @@ def main():
         freshness(port_a, port_b, options.trials)
         cached_users_follow(options.binary, url, port_a, port_b)
         listener_killed(options.binary, url, port_a, port_b)
+        pipeline_killed(url, port_a, port_b)
         outage(port_a, port_b)
     finally:
         for server in (server_a, server_b):
