@@ -4,6 +4,8 @@ public enum AppPropertyError: Error, Sendable, Equatable {
     /// The path names another app's key: Jira answers as if the property did not exist.
     case otherApp(callerAppKey: String, addonKey: String)
     case keyTooLong(Int)
+    /// The key contains U+0000.
+    case keyNotStorable
     case valueTooLong(reportedBytes: Int)
     case emptyValue
     case invalidJSON(JSONParser.SyntaxError)
@@ -14,6 +16,7 @@ public enum AppPropertyError: Error, Sendable, Equatable {
         case .otherApp, .propertyNotSet: "Property with key not found."
         case .keyTooLong:
             "The property key cannot be longer than \(PropertyLimits.maximumAppPropertyKeyLength) characters."
+        case .keyNotStorable: "The property key cannot contain the character U+0000."
         case .valueTooLong(let bytes):
             "The property value is too long: \(bytes) bytes, the maximum is \(PropertyLimits.maximumValueBytes)."
         case .emptyValue: "The property value cannot be empty."
@@ -27,6 +30,8 @@ public enum AppPropertyError: Error, Sendable, Equatable {
             "App properties are private to their app: the JWT is from app \(caller) but the path names app \(addonKey); use /rest/atlassian-connect/1/addons/\(caller)/properties."
         case .keyTooLong(let length):
             "The app property key is \(length) characters (UTF-16 code units); app property keys are at most \(PropertyLimits.maximumAppPropertyKeyLength)."
+        case .keyNotStorable:
+            "The key contains a NUL character (%00 in the URL), which a database cannot keep in a key; check how the app builds and encodes the key."
         case .valueTooLong(let bytes):
             "The request body is \(bytes) bytes; a property value is at most \(PropertyLimits.maximumValueBytes) bytes of JSON."
         case .emptyValue:
@@ -52,7 +57,8 @@ public struct AppPropertyService: Sendable {
 
     public func value(caller: ConnectApp, addonKey: String, key: String) async throws -> PropertyValue {
         try own(caller: caller, addonKey: addonKey)
-        guard let value = try await store.appProperty(appKey: caller.key, key: key) else {
+        guard PropertyLimits.isStorable(key: key), let value = try await store.appProperty(appKey: caller.key, key: key)
+        else {
             throw AppPropertyError.propertyNotSet(key: key, appKey: caller.key)
         }
         return value
@@ -63,6 +69,7 @@ public struct AppPropertyService: Sendable {
         try own(caller: caller, addonKey: addonKey)
         let length = PropertyLimits.javaLength(of: key)
         guard length <= PropertyLimits.maximumAppPropertyKeyLength else { throw AppPropertyError.keyTooLong(length) }
+        guard PropertyLimits.isStorable(key: key) else { throw AppPropertyError.keyNotStorable }
         let bytes: [UInt8]
         switch body {
         case .tooLong(let reportedBytes): throw AppPropertyError.valueTooLong(reportedBytes: reportedBytes)
@@ -81,7 +88,8 @@ public struct AppPropertyService: Sendable {
 
     public func delete(caller: ConnectApp, addonKey: String, key: String) async throws {
         try own(caller: caller, addonKey: addonKey)
-        guard try await store.deleteAppProperty(appKey: caller.key, key: key) else {
+        guard PropertyLimits.isStorable(key: key), try await store.deleteAppProperty(appKey: caller.key, key: key)
+        else {
             throw AppPropertyError.propertyNotSet(key: key, appKey: caller.key)
         }
     }

@@ -9,4 +9,8 @@ public enum PropertyLimits {
 
     /// The length of a key as Jira (Java) counts it.
     public static func javaLength(of key: String) -> Int { key.utf16.count }
+
+    /// Whether a key can be stored: not with U+0000 (`%00` in a URL), which PostgreSQL cannot keep
+    /// in text and SQLite would cut the key at. Such a key is refused on `PUT` and never exists.
+    public static func isStorable(key: String) -> Bool { !key.utf8.contains(0) }
 }

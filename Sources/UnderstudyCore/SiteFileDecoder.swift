@@ -127,6 +127,7 @@ struct SiteFileReader {
         guard PropertyLimits.javaLength(of: key) <= maximum else {
             throw error(path, "a property key is at most \(maximum) characters")
         }
+        guard PropertyLimits.isStorable(key: key) else { throw error(path, "a property key cannot contain U+0000") }
         return key
     }
 

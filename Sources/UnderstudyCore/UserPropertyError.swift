@@ -13,6 +13,8 @@ public enum UserPropertyError: Error, Sendable, Equatable {
     case emptyValue
     case invalidJSON(JSONParser.SyntaxError)
     case keyTooLong(Int)
+    /// The key contains U+0000.
+    case keyNotStorable
     case propertyNotSet(key: String, accountId: String)
 
     /// Jira's `errorMessages[0]`.
@@ -29,6 +31,7 @@ public enum UserPropertyError: Error, Sendable, Equatable {
         case .invalidJSON: "The property value must be valid JSON."
         case .keyTooLong(let length):
             "The property key is too long: \(length) characters, the maximum is \(PropertyLimits.maximumUserPropertyKeyLength)."
+        case .keyNotStorable: "The property key cannot contain the character U+0000."
         case .propertyNotSet(let key, _): "The property with key '\(key)' does not exist."
         }
     }
@@ -56,6 +59,8 @@ public enum UserPropertyError: Error, Sendable, Equatable {
             "The request body is not valid JSON (\(problem.reason) at byte \(problem.offset)); send the value itself as RFC 8259 JSON, with strings in double quotes."
         case .keyTooLong(let length):
             "The property key is \(length) characters (UTF-16 code units); Jira allows at most \(PropertyLimits.maximumUserPropertyKeyLength)."
+        case .keyNotStorable:
+            "The key contains a NUL character (%00 in the URL), which a database cannot keep in a key; check how the client builds and encodes the key."
         case .propertyNotSet(let key, let accountId):
             "User \(accountId) has no property '\(key)'; list the keys with GET /rest/api/3/user/properties?accountId=\(accountId)."
         }

@@ -52,7 +52,9 @@ public struct UserPropertyService: Sendable {
 
     public func value(caller: User, selector: AccountSelector, key: String) async throws -> PropertyValue {
         let owner = try await authorize(caller: caller, selector: selector, body: nil)
-        guard let value = try await store.userProperty(accountId: owner.accountId, key: key) else {
+        guard PropertyLimits.isStorable(key: key),
+            let value = try await store.userProperty(accountId: owner.accountId, key: key)
+        else {
             throw UserPropertyError.propertyNotSet(key: key, accountId: owner.accountId)
         }
         return value
@@ -73,12 +75,15 @@ public struct UserPropertyService: Sendable {
         }
         let length = PropertyLimits.javaLength(of: key)
         guard length <= PropertyLimits.maximumUserPropertyKeyLength else { throw UserPropertyError.keyTooLong(length) }
+        guard PropertyLimits.isStorable(key: key) else { throw UserPropertyError.keyNotStorable }
         return try await store.setUserProperty(accountId: owner.accountId, key: key, value: value)
     }
 
     public func delete(caller: User, selector: AccountSelector, key: String) async throws {
         let owner = try await authorize(caller: caller, selector: selector, body: nil)
-        guard try await store.deleteUserProperty(accountId: owner.accountId, key: key) else {
+        guard PropertyLimits.isStorable(key: key),
+            try await store.deleteUserProperty(accountId: owner.accountId, key: key)
+        else {
             throw UserPropertyError.propertyNotSet(key: key, accountId: owner.accountId)
         }
     }

@@ -113,6 +113,10 @@ struct SiteFileDecoderTests {
                 "$.userProperties[0].value", "is required"
             ),
             (
+                #"{"users": [{"accountId": "a", "emailAddress": "a@x", "displayName": "A"}], "userProperties": [{"accountId": "a", "key": "a\u0000b", "value": 1}]}"#,
+                "$.userProperties[0].key", "a property key cannot contain U+0000"
+            ),
+            (
                 "{\"users\": [{\"accountId\": \"a\", \"emailAddress\": \"a@x\", \"displayName\": \"A\"}], \"userProperties\": [{\"accountId\": \"a\", \"key\": \"k\", \"value\": 1}, {\"accountId\": \"a\", \"key\": \"k\", \"value\": 2}]}",
                 "$.userProperties[1].key", "the property \"k\" of \"a\" is given twice"
             ),

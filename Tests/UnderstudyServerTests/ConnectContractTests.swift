@@ -313,6 +313,11 @@ struct ConnectContractTests {
             expectAppError(
                 try await call(client, .put, Self.appProperties + "/k", body: "{'a':1}"), .badRequest,
                 "The property value must be valid JSON.")
+            expectAppError(
+                try await call(client, .put, Self.appProperties + "/a%00b", body: "1"), .badRequest,
+                "The property key cannot contain the character U+0000.")
+            expectAppError(
+                try await call(client, .get, Self.appProperties + "/a%00b"), .notFound, "Property with key not found.")
             let big = "\"" + String(repeating: "x", count: 40000) + "\""
             expectAppError(
                 try await call(client, .put, Self.appProperties + "/k", body: big), .badRequest,

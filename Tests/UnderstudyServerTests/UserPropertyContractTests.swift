@@ -353,6 +353,31 @@ struct UserPropertyContractTests {
         }
     }
 
+    @Test("A NUL character in the key (%00) is refused on PUT with the reason, and such a key is never found")
+    func nulInKey() async throws {
+        try await TestSite.test { client in
+            try await client.execute(
+                uri: "/rest/api/3/user/properties/a%00b?accountId=557058:bob", method: .put, headers: .bob,
+                body: ByteBuffer(text: "1")
+            ) { response in
+                expectError(response, .badRequest, "The property key cannot contain the character U+0000.")
+                #expect(response.explanation?.contains("NUL character (%00 in the URL)") == true)
+            }
+            for method in [HTTPRequest.Method.get, .delete] {
+                try await client.execute(
+                    uri: "/rest/api/3/user/properties/a%00b?accountId=557058:bob", method: method, headers: .bob
+                ) { response in
+                    expectError(response, .notFound, "The property with key 'a\u{0}b' does not exist.")
+                }
+            }
+            try await client.execute(
+                uri: "/rest/api/3/user/properties?accountId=557058:bob", method: .get, headers: .bob
+            ) {
+                #expect(String(buffer: $0.body).contains("\\u0000") == false)
+            }
+        }
+    }
+
     @Test("Step 9: GET or DELETE of a key that is not set is 404")
     func step9() async throws {
         try await TestSite.test { client in

@@ -103,7 +103,7 @@ extension UserPropertyError {
         let status: HTTPResponse.Status =
             switch self {
             case .accountIdMissing, .unsupportedParameter, .accountIdTooLong, .valueTooLong, .emptyValue, .invalidJSON,
-                .keyTooLong:
+                .keyTooLong, .keyNotStorable:
                 .badRequest
             case .unknownUser, .propertyNotSet: .notFound
             case .noJiraAccess, .notAdministrator: .forbidden
@@ -118,7 +118,7 @@ extension AppPropertyError {
         let status: HTTPResponse.Status =
             switch self {
             case .otherApp, .propertyNotSet: .notFound
-            case .keyTooLong, .valueTooLong, .emptyValue, .invalidJSON: .badRequest
+            case .keyTooLong, .keyNotStorable, .valueTooLong, .emptyValue, .invalidJSON: .badRequest
             }
         return JiraFailure(status: status, body: .appMessage(message), explanation: explanation)
     }
