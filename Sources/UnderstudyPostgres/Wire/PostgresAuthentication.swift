@@ -52,20 +52,25 @@ struct PostgresAuthentication {
     }
 }
 
-/// One SCRAM-SHA-256 exchange.
-private struct SCRAMClient {
+/// One SCRAM-SHA-256 exchange. The password is used as given (no SASLprep), which is the same for
+/// passwords in ASCII.
+struct SCRAMClient {
     let password: String
+    /// libpq leaves the user name empty: the server takes the start-up message's.
+    let user: String
     let nonce: String
-    var serverSignature: [UInt8] = []
+    private(set) var serverSignature: [UInt8] = []
 
-    init(password: String) {
+    init(password: String, user: String = "", nonce: String? = nil) {
         self.password = password
+        self.user = user
         var generator = SystemRandomNumberGenerator()
-        nonce = Data((0..<18).map { _ in UInt8.random(in: .min ... .max, using: &generator) }).base64EncodedString()
+        self.nonce =
+            nonce
+            ?? Data((0..<18).map { _ in UInt8.random(in: .min ... .max, using: &generator) }).base64EncodedString()
     }
 
-    /// libpq leaves the user name empty: the server takes the start-up message's.
-    var firstBare: String { "n=,r=\(nonce)" }
+    var firstBare: String { "n=\(user),r=\(nonce)" }
 
     mutating func final(serverFirst: String) throws(PostgresPipelineError) -> String {
         var attributes: [Character: String] = [:]

@@ -261,7 +261,10 @@ private final class PipelineHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        fail(.connectionLost("PostgreSQL closed the connection"), context: context)
+        // A server that ends the connection says why first ("terminating connection due to
+        // administrator command").
+        let why = currentError.map { ": \($0.message)" } ?? ""
+        fail(.connectionLost("PostgreSQL closed the connection" + why), context: context)
         context.fireChannelInactive()
     }
 
