@@ -73,7 +73,7 @@ extension PostgresLocation {
             statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000
         return try await PostgresPipelineConnection.open(
             host: host, port: port, user: username, password: password, database: database,
-            parameters: [("statement_timeout", "\(milliseconds)"), ("application_name", "understudy")],
+            applicationName: "understudy", settings: ["SET statement_timeout = \(milliseconds)"],
             statements: statements, timeout: .seconds(2),
             backstop: .milliseconds(milliseconds) + .seconds(1))
     }

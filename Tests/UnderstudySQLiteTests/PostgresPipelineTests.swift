@@ -24,7 +24,7 @@ struct PostgresPipelineTests {
         return try await PostgresPipelineConnection.open(
             host: location.host, port: port ?? location.port, user: location.username,
             password: password ?? location.password, database: location.database,
-            parameters: [("statement_timeout", statementTimeout), ("application_name", "understudy-pipeline-test")],
+            applicationName: "understudy-pipeline-test", settings: ["SET statement_timeout = \(statementTimeout)"],
             statements: [double, divide, sleep, series], timeout: .seconds(2), backstop: backstop)
     }
 
@@ -105,7 +105,7 @@ struct PostgresPipelineTests {
         #expect(refused?.description == "PostgreSQL did not answer within 300 ms")
     }
 
-    @Test("A wrong password and a port where nothing listens are each refused in one line that says which")
+    @Test("A wrong password, a port where nothing listens, a setting PostgreSQL refuses: each one line that says which")
     func cannotConnect() async throws {
         let wrongPassword = await #expect(throws: PostgresPipelineError.self) {
             try await Self.open(password: "not-the-password")
@@ -113,6 +113,13 @@ struct PostgresPipelineTests {
         #expect(wrongPassword?.description.contains("password authentication failed for user") == true)
         let nothingThere = await #expect(throws: PostgresPipelineError.self) { try await Self.open(port: 1) }
         #expect(nothingThere?.description.hasPrefix("nothing accepts connections at ") == true)
+        let badSetting = await #expect(throws: PostgresPipelineError.self) {
+            try await Self.open(statementTimeout: "'soon'")
+        }
+        #expect(
+            badSetting?.description
+                == #"PostgreSQL refused a statement Understudy prepares or a setting: invalid value for parameter "statement_timeout": "soon""#
+        )
     }
 
     @Test(

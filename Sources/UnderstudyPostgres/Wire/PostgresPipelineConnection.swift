@@ -36,17 +36,20 @@ final class PostgresPipelineConnection: Sendable {
     /// Whether statements can still be sent on this connection.
     var isUsable: Bool { queue.isUsable }
 
-    /// Connects, authenticates, sets `parameters` (run-time settings such as `statement_timeout`)
-    /// and parses `statements`, all within `timeout`.
+    /// Connects and authenticates as `applicationName`, runs `settings` (commands such as
+    /// `SET statement_timeout = 3000`, sent after start-up rather than as start-up parameters,
+    /// which connection poolers such as PgBouncer refuse) and parses `statements`, all within
+    /// `timeout`.
     static func open(
-        host: String, port: Int, user: String, password: String?, database: String,
-        parameters: [(String, String)], statements: [PostgresStatement], timeout: TimeAmount, backstop: TimeAmount
+        host: String, port: Int, user: String, password: String?, database: String, applicationName: String,
+        settings: [String], statements: [PostgresStatement], timeout: TimeAmount, backstop: TimeAmount
     ) async throws -> PostgresPipelineConnection {
         let queue = PipelineQueue()
         let eventLoop = MultiThreadedEventLoopGroup.singleton.next()
         let ready = eventLoop.makePromise(of: Void.self)
         let startup = PipelineHandler.Startup(
-            user: user, password: password, database: database, parameters: parameters, statements: statements,
+            user: user, password: password, database: database, applicationName: applicationName,
+            settings: settings, statements: statements,
             timeout: timeout, backstop: backstop)
         let channel: any Channel
         do {
@@ -193,7 +196,8 @@ private final class PipelineHandler: ChannelInboundHandler {
         let user: String
         let password: String?
         let database: String
-        let parameters: [(String, String)]
+        let applicationName: String
+        let settings: [String]
         let statements: [PostgresStatement]
         let timeout: TimeAmount
         let backstop: TimeAmount
@@ -227,7 +231,8 @@ private final class PipelineHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         var out = context.channel.allocator.buffer(capacity: 128)
         PostgresWire.writeStartup(
-            user: startup.user, database: startup.database, parameters: startup.parameters, into: &out)
+            user: startup.user, database: startup.database,
+            parameters: [("application_name", startup.applicationName)], into: &out)
         context.writeAndFlush(wrapOutboundOut(out), promise: nil)
         let timeout = startup.timeout
         timers.append(
@@ -315,16 +320,20 @@ private final class PipelineHandler: ChannelInboundHandler {
         case (.authenticating, UInt8(ascii: "Z")):
             phase = .preparing
             var out = context.channel.allocator.buffer(capacity: 1024)
+            for setting in startup.settings {
+                PostgresWire.writeParse(name: "", sql: setting, into: &out)
+                PostgresWire.writeBindAndExecute(statement: "", parameters: [], into: &out)
+            }
             for statement in startup.statements {
                 PostgresWire.writeParse(name: statement.name, sql: statement.sql, into: &out)
             }
             PostgresWire.writeSync(into: &out)
             context.writeAndFlush(wrapOutboundOut(out), promise: nil)
-        case (.preparing, UInt8(ascii: "1")):
+        case (.preparing, UInt8(ascii: "1")), (.preparing, UInt8(ascii: "2")), (.preparing, UInt8(ascii: "C")):
             break
         case (.preparing, UInt8(ascii: "E")):
             let error = PostgresWire.serverError(from: &message.body)
-            throw .cannotConnect("PostgreSQL refused a statement Understudy prepares: \(error.message)")
+            throw .cannotConnect("PostgreSQL refused a statement Understudy prepares or a setting: \(error.message)")
         case (.preparing, UInt8(ascii: "Z")):
             phase = .running
             for timer in timers { timer.cancel() }

@@ -77,6 +77,12 @@ enum PostgresWire {
     /// Runs the named statement with text parameters and text results, then ends the implicit
     /// transaction: Bind, Execute, Sync. The answer ends with ReadyForQuery.
     static func writeRun(statement name: String, parameters: [String], into out: inout ByteBuffer) {
+        writeBindAndExecute(statement: name, parameters: parameters, into: &out)
+        writeSync(into: &out)
+    }
+
+    /// Bind and Execute, without the Sync that ends the transaction.
+    static func writeBindAndExecute(statement name: String, parameters: [String], into out: inout ByteBuffer) {
         writeMessage(UInt8(ascii: "B"), into: &out) {
             $0.writeInteger(UInt8(0))  // the unnamed portal
             $0.writeNullTerminated(name)
@@ -94,7 +100,6 @@ enum PostgresWire {
             $0.writeInteger(UInt8(0))
             $0.writeInteger(Int32(0))  // all rows
         }
-        writeSync(into: &out)
     }
 
     static func writeSync(into out: inout ByteBuffer) {
