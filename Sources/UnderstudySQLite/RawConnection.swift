@@ -63,7 +63,17 @@ final class RawConnection {
             let index = Int32(offset + 1)
             let status: Int32
             switch value {
-            case .text(let text): status = sqlite_nio_sqlite3_bind_text(statement, index, text, -1, transient)
+            case .text(var text):
+                // With its length in bytes: as a C string, a text with U+0000 in it would be cut there
+                // (and a lookup of "ada\u{0}x" would find "ada").
+                status = text.withUTF8 { bytes in
+                    bytes.withMemoryRebound(to: CChar.self) { characters in
+                        guard let start = characters.baseAddress, !characters.isEmpty else {
+                            return sqlite_nio_sqlite3_bind_text(statement, index, "", 0, transient)
+                        }
+                        return sqlite_nio_sqlite3_bind_text(statement, index, start, Int32(characters.count), transient)
+                    }
+                }
             case .integer(let number): status = sqlite_nio_sqlite3_bind_int64(statement, index, number)
             case .null: status = sqlite_nio_sqlite3_bind_null(statement, index)
             }
@@ -80,7 +90,13 @@ final class RawConnection {
                     switch sqlite_nio_sqlite3_column_type(statement, column) {
                     case SQLITE_INTEGER: .integer(sqlite_nio_sqlite3_column_int64(statement, column))
                     case SQLITE_NULL: .null
-                    default: .text(String(cString: sqlite_nio_sqlite3_column_text(statement, column)))
+                    default:
+                        // Its length from SQLite, not up to the first zero byte.
+                        .text(
+                            String(
+                                decoding: UnsafeBufferPointer(
+                                    start: sqlite_nio_sqlite3_column_text(statement, column),
+                                    count: Int(sqlite_nio_sqlite3_column_bytes(statement, column))), as: UTF8.self))
                     }
                 })
         }

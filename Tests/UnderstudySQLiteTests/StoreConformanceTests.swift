@@ -208,6 +208,18 @@ struct StoreConformanceTests {
         }
     }
 
+    @Test("Looking up a name with U+0000 in it finds nothing, on every store", arguments: StoreKind.available)
+    func lookupsWithNUL(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await store.load(Fixture.site)
+            #expect(try await store.user(accountId: "557058:ada\u{0}") == nil)
+            #expect(try await store.user(emailAddress: "ada@example.com\u{0}") == nil)
+            #expect(try await store.app(key: "com.example.tour\u{0}") == nil)
+            #expect(try await store.app(clientKey: "jira:1\u{0}x") == nil)
+            #expect(try await store.user(accountId: "557058:ada") == Fixture.ada)
+        }
+    }
+
     @Test("Loading twice is idempotent and keeps tokens added in between", arguments: StoreKind.available)
     func idempotentLoad(kind: StoreKind) async throws {
         try await withStore(kind) { store in
