@@ -63,7 +63,7 @@ public final class PostgresSiteStore: SiteStore {
         let running = Task { await client.run() }
         let pipeline = PostgresPipeline(connections: pipelinedConnections) {
             try await location.openPipelined(
-                statements: PostgresPropertyTable.statements, statementTimeout: operationTimeout)
+                statements: PostgresPropertyTable.statements + lookupStatements, statementTimeout: operationTimeout)
         }
         return PostgresSiteStore(
             client: client, pipeline: pipeline, running: running, location: location, logger: logger)
@@ -211,37 +211,76 @@ public final class PostgresSiteStore: SiteStore {
 
     // MARK: Users and apps
 
-    private static let userColumns =
+    static let userColumns =
         "account_id, account_type, email_address, display_name, active, time_zone, locale, groups_json, api_token_hashes_json, legacy_properties_json, scoped_api_tokens_json"
     static let appColumns =
         "app_key, name, client_key, shared_secret, scopes_json, account_id, installation_json"
 
     private typealias UserRow = (String, String, String?, String, Bool, String, String, String, String, String, String)
+    private typealias AppRow = (String, String, String, String, String, String, String?)
+
+    /// The lookups that authenticate a request when the cache cannot answer, on the pipelined
+    /// connections with the property statements.
+    static let lookupStatements = [
+        userByAccountId, userByEmailAddress, appByKey, appByClientKey,
+    ]
+    private static let userByAccountId = PostgresStatement(
+        name: "understudy_user_by_account_id", sql: "SELECT \(userColumns) FROM users WHERE account_id = $1")
+    private static let userByEmailAddress = PostgresStatement(
+        name: "understudy_user_by_email_address",
+        sql: "SELECT \(userColumns) FROM users WHERE lower(email_address) = lower($1)")
+    private static let appByKey = PostgresStatement(
+        name: "understudy_app_by_key", sql: "SELECT \(appColumns) FROM apps WHERE app_key = $1")
+    private static let appByClientKey = PostgresStatement(
+        name: "understudy_app_by_client_key", sql: "SELECT \(appColumns) FROM apps WHERE client_key = $1")
+
+    private static func user(_ row: UserRow) -> User {
+        User(
+            accountId: row.0, accountType: AccountType(rawValue: row.1) ?? .atlassian, emailAddress: row.2,
+            displayName: row.3, active: row.4, timeZone: row.5, locale: row.6,
+            groups: StoredJSON.strings(row.7), apiTokenHashes: StoredJSON.strings(row.8),
+            scopedAPITokens: StoredJSON.scopedAPITokens(row.10),
+            legacyProperties: StoredJSON.legacyProperties(row.9))
+    }
+
+    private static func app(_ row: AppRow) -> ConnectApp {
+        ConnectApp(
+            key: row.0, name: row.1, clientKey: row.2, sharedSecret: row.3,
+            scopes: StoredJSON.strings(row.4).compactMap(ConnectScope.init(rawValue:)), accountId: row.5,
+            installation: StoredJSON.installation(row.6))
+    }
 
     private static func users(_ rows: PostgresRowSequence) async throws -> [User] {
         var users: [User] = []
-        for try await row in rows.decode(UserRow.self) {
-            users.append(
-                User(
-                    accountId: row.0, accountType: AccountType(rawValue: row.1) ?? .atlassian, emailAddress: row.2,
-                    displayName: row.3, active: row.4, timeZone: row.5, locale: row.6,
-                    groups: StoredJSON.strings(row.7), apiTokenHashes: StoredJSON.strings(row.8),
-                    scopedAPITokens: StoredJSON.scopedAPITokens(row.10),
-                    legacyProperties: StoredJSON.legacyProperties(row.9)))
-        }
+        for try await row in rows.decode(UserRow.self) { users.append(user(row)) }
         return users
     }
 
     static func apps(_ rows: PostgresRowSequence) async throws -> [ConnectApp] {
         var apps: [ConnectApp] = []
-        for try await row in rows.decode((String, String, String, String, String, String, String?).self) {
-            apps.append(
-                ConnectApp(
-                    key: row.0, name: row.1, clientKey: row.2, sharedSecret: row.3,
-                    scopes: StoredJSON.strings(row.4).compactMap(ConnectScope.init(rawValue:)), accountId: row.5,
-                    installation: StoredJSON.installation(row.6)))
-        }
+        for try await row in rows.decode(AppRow.self) { apps.append(app(row)) }
         return apps
+    }
+
+    /// PostgreSQL's text cannot hold U+0000: no stored value has one, so a lookup of such a value
+    /// finds nothing without asking (PostgreSQL would refuse the statement).
+    private static func canHold(_ text: String) -> Bool { !text.utf8.contains(0) }
+
+    /// The first user of a pipelined answer, its columns in text (a boolean as `t` or `f`).
+    private static func firstUser(_ rows: PostgresPipelineRows) -> User? {
+        let c = rows.values
+        guard rows.rowCount > 0, c.count >= 11 else { return nil }
+        return user(
+            (
+                c[0] ?? "", c[1] ?? "", c[2], c[3] ?? "", c[4] == "t", c[5] ?? "", c[6] ?? "", c[7] ?? "", c[8] ?? "",
+                c[9] ?? "", c[10] ?? ""
+            ))
+    }
+
+    private static func firstApp(_ rows: PostgresPipelineRows) -> ConnectApp? {
+        let c = rows.values
+        guard rows.rowCount > 0, c.count >= 7 else { return nil }
+        return app((c[0] ?? "", c[1] ?? "", c[2] ?? "", c[3] ?? "", c[4] ?? "", c[5] ?? "", c[6]))
     }
 
     public func isEmpty() async throws -> Bool {
@@ -253,30 +292,18 @@ public final class PostgresSiteStore: SiteStore {
     }
 
     public func user(accountId: String) async throws -> User? {
-        try await run { client, logger in
-            try await Self.users(
-                client.query(
-                    "SELECT \(unescaped: Self.userColumns) FROM users WHERE account_id = \(accountId)", logger: logger)
-            ).first
-        }
+        guard Self.canHold(accountId) else { return nil }
+        return Self.firstUser(try await pipelined(Self.userByAccountId, [accountId]))
     }
 
     public func user(emailAddress: String) async throws -> User? {
-        try await run { client, logger in
-            try await Self.users(
-                client.query(
-                    "SELECT \(unescaped: Self.userColumns) FROM users WHERE lower(email_address) = lower(\(emailAddress))",
-                    logger: logger)
-            ).first
-        }
+        guard Self.canHold(emailAddress) else { return nil }
+        return Self.firstUser(try await pipelined(Self.userByEmailAddress, [emailAddress]))
     }
 
     public func app(key: String) async throws -> ConnectApp? {
-        try await run { client, logger in
-            try await Self.apps(
-                client.query("SELECT \(unescaped: Self.appColumns) FROM apps WHERE app_key = \(key)", logger: logger)
-            ).first
-        }
+        guard Self.canHold(key) else { return nil }
+        return Self.firstApp(try await pipelined(Self.appByKey, [key]))
     }
 
     public func siteIdentity() async throws -> SiteIdentity? {
@@ -286,12 +313,8 @@ public final class PostgresSiteStore: SiteStore {
     }
 
     public func app(clientKey: String) async throws -> ConnectApp? {
-        try await run { client, logger in
-            try await Self.apps(
-                client.query(
-                    "SELECT \(unescaped: Self.appColumns) FROM apps WHERE client_key = \(clientKey)", logger: logger)
-            ).first
-        }
+        guard Self.canHold(clientKey) else { return nil }
+        return Self.firstApp(try await pipelined(Self.appByClientKey, [clientKey]))
     }
 
     public func addUser(_ user: User) async throws {
