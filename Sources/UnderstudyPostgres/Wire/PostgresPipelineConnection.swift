@@ -67,8 +67,9 @@ final class PostgresPipelineConnection: Sendable {
                 }
                 .connect(host: host, port: port).get()
         } catch {
-            ready.fail(PostgresPipelineError.cannotConnect("cannot connect to \(host):\(port) (\(error))"))
-            throw PostgresPipelineError.cannotConnect(Self.describeConnectFailure(error, host: host, port: port))
+            let failure = PostgresPipelineError.cannotConnect(Self.describeConnectFailure(error, host: host, port: port))
+            ready.fail(failure)  // the handler may be waiting on it; nobody else will complete it
+            throw failure
         }
         try await ready.futureResult.get()
         return PostgresPipelineConnection(channel: channel, queue: queue)
