@@ -67,7 +67,8 @@ final class PostgresPipelineConnection: Sendable {
                 }
                 .connect(host: host, port: port).get()
         } catch {
-            let failure = PostgresPipelineError.cannotConnect(Self.describeConnectFailure(error, host: host, port: port))
+            let failure = PostgresPipelineError.cannotConnect(
+                Self.describeConnectFailure(error, host: host, port: port))
             ready.fail(failure)  // the handler may be waiting on it; nobody else will complete it
             throw failure
         }
