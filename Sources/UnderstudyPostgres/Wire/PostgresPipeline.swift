@@ -14,9 +14,17 @@ final class PostgresPipeline: Sendable {
         lanes = (0..<max(1, connections)).map { _ in Lane(open: open) }
     }
 
+    /// Runs the statement on the next connection in turn. A read whose connection was lost before
+    /// it was answered (ended by the server, say) is sent once more, on a new connection; a write
+    /// is not, since it may have been done.
     func run(_ statement: PostgresStatement, _ parameters: [String]) async throws -> PostgresPipelineRows {
         let lane = lanes[(turn.wrappingAdd(1, ordering: .relaxed).oldValue & Int.max) % lanes.count]
-        return try await lane.connection().run(statement, parameters)
+        do {
+            return try await lane.connection().run(statement, parameters)
+        } catch let error as PostgresPipelineError where statement.isRead {
+            guard case .connectionLost = error else { throw error }
+            return try await lane.connection().run(statement, parameters)
+        }
     }
 
     func close() async {

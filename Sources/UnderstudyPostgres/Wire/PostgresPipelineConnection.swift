@@ -6,6 +6,9 @@ import Synchronization
 struct PostgresStatement: Sendable {
     let name: String
     let sql: String
+
+    /// A read can be sent again when its connection was lost before it was answered.
+    var isRead: Bool { sql.hasPrefix("SELECT ") }
 }
 
 /// What a statement returned: its rows' columns in text, row after row.
@@ -391,7 +394,7 @@ private final class PipelineHandler: ChannelInboundHandler {
         let every = TimeAmount.milliseconds(min(500, backstop.nanoseconds / 1_000_000 / 2 + 1))
         watchdog = context.eventLoop.scheduleRepeatedTask(initialDelay: every, delay: every) { _ in
             if queue.isWaiting(since: .now() - backstop) {
-                queue.fail(.connectionLost("PostgreSQL did not answer within \(backstop)"))
+                queue.fail(.noAnswer("PostgreSQL did not answer within \(backstop)"))
                 channel.close(promise: nil)
             }
         }

@@ -168,13 +168,15 @@ enum PostgresPipelineError: Error, CustomStringConvertible, Sendable {
     case cannotConnect(String)
     /// The connection closed or failed while statements were waiting.
     case connectionLost(String)
+    /// The server stopped answering: the oldest statement waited longer than the backstop.
+    case noAnswer(String)
     /// The server sent something this client does not understand.
     case protocolViolation(String)
 
     var description: String {
         switch self {
         case .cannotConnect(let why): why
-        case .connectionLost(let why): why
+        case .connectionLost(let why), .noAnswer(let why): why
         case .protocolViolation(let what): "PostgreSQL sent what this client cannot read: \(what)"
         }
     }
