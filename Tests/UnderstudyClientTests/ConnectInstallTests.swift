@@ -446,6 +446,11 @@ struct ConnectInstallTests {
             let forged = try await call(
                 .POST, upm + "?token=forged", headers: [("Authorization", ada)], body: body)
             #expect(forged.status == 403)
+            let oversized = try await call(
+                .POST, upm + "?token=\(token)", headers: [("Authorization", ada)],
+                body: #"{"pluginUri": ""# + String(repeating: "x", count: 70_000) + #""}"#)
+            #expect(oversized.status == 413)
+            #expect(oversized.text.contains("The request body is too large."))
 
             let started = try await call(
                 .POST, upm + "?token=\(token)",

@@ -411,6 +411,24 @@ struct ControlPlaneTests {
         }
     }
 
+    @Test("A body over the control API's limit is 413 naming the limits, not an internal error")
+    func oversizedBody() async throws {
+        try await TestSite.test { client in
+            var headers = HTTPFields.control
+            headers[.contentType] = "application/json"
+            let body = #"{"accountId": ""# + String(repeating: "x", count: 1_100_000) + #""}"#
+            try await client.execute(
+                uri: "/_understudy/sessions", method: .post, headers: headers, body: ByteBuffer(text: body)
+            ) { response in
+                #expect(response.status == .contentTooLarge)
+                #expect(response.errorMessage == "The request body is too large.")
+                #expect(
+                    response.explanation
+                        == "The control API reads snapshots of up to 67108864 bytes and other bodies of up to 1 MiB.")
+            }
+        }
+    }
+
     @Test("Unknown control resources are 404; the OpenAPI document stays public")
     func unknown() async throws {
         try await TestSite.test { client in

@@ -58,6 +58,15 @@ struct FrontEndTests {
         try FileManager.default.createSymbolicLink(
             at: folder.appendingPathComponent("escape.txt"),
             withDestinationURL: root.appendingPathComponent("secret.txt"))
+        // 33 MiB without writing them: a sparse file one byte over the size served.
+        let huge = try FileHandle(
+            forWritingTo: {
+                let url = folder.appendingPathComponent("static/huge.bin")
+                _ = FileManager.default.createFile(atPath: url.path, contents: nil)
+                return url
+            }())
+        try huge.truncate(atOffset: 32 * 1024 * 1024 + 1)
+        try huge.close()
         return folder
     }
 
@@ -323,6 +332,15 @@ struct FrontEndTests {
                 #expect(refused.status == expected, "\(body)")
                 #expect(refused.explanation != nil)
             }
+            // A relayed call is at most 1 MiB with its body.
+            let huge =
+                #"{"url": "/rest/api/3/myself", "type": "PUT", "data": ""#
+                + String(repeating: "x", count: 1_048_576) + #""}"#
+            let tooLarge = try await Self.relay(client, Self.connectRelay, cookie: bob, huge)
+            #expect(tooLarge.status == .contentTooLarge)
+            #expect(
+                tooLarge.explanation
+                    == "A relayed call is at most 1048576 bytes with its body.")
             let unknownApp = try await Self.relay(
                 client, "/understudy-host/connect/com.example.nope/request", cookie: bob, call)
             #expect(unknownApp.status == .notFound)
@@ -403,6 +421,10 @@ struct FrontEndTests {
             let asset = try await client.execute(uri: base + "static/app.js", method: .get)
             #expect(asset.status == .ok)
             #expect(asset.headers[.contentType] == "text/javascript;charset=UTF-8")
+
+            let huge = try await client.execute(uri: base + "static/huge.bin", method: .get)
+            #expect(huge.status == .notFound)
+            #expect(huge.explanation?.hasSuffix("static/huge.bin is larger than 33554432 bytes.") == true)
 
             for escape in [
                 "../secret.txt", "%2E%2E/secret.txt", "static/..%2F..%2Fsecret.txt", "escape.txt", "static%2Fapp.js",

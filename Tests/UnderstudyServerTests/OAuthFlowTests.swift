@@ -308,6 +308,11 @@ struct OAuthFlowTests {
                     .badRequest, "{\"error\":\"invalid_request\",\"error_description\":\"Missing code\"}"
                 ),
                 (
+                    Self.form, "grant_type=refresh_token&refresh_token=" + String(repeating: "x", count: 70_000),
+                    .badRequest,
+                    "{\"error\":\"invalid_request\",\"error_description\":\"Request body too large\"}"
+                ),
+                (
                     Self.form, "grant_type=refresh_token&client_id=tour-client&client_secret=%zz",
                     .badRequest,
                     "{\"error\":\"invalid_request\",\"error_description\":\"The request body is not a valid form\"}"

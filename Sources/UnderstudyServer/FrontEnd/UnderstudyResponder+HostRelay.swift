@@ -183,7 +183,7 @@ extension UnderstudyResponder {
         do {
             let body = try await request.body.collect(upTo: Self.maximumRelayBytes)
             return .success(try JSONParser.parse(body.readableBytesView))
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             return .failure(
                 .refusal(
                     .contentTooLarge, "A relayed call is at most \(Self.maximumRelayBytes) bytes with its body."))

@@ -37,7 +37,7 @@ extension AuthorizationServer {
                 ConsentPage.error(
                     title: "Malformed request", message: "The request's parameters are not valid form encoding."),
                 explanation: "A parameter has a malformed percent-escape (\(error.text.prefix(80))).")
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             return builder.html(
                 .badRequest,
                 ConsentPage.error(title: "Request too large", message: "The consent form is a small form."),

@@ -24,7 +24,7 @@ extension AuthorizationServer {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: Self.maximumBodyBytes)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             builder.closeConnection = true
             throw Self.invalidRequest(
                 "Request body too large",

@@ -107,6 +107,12 @@ struct UnderstudyResponder: HTTPResponder {
             failure =
                 Route(path: path).isAppPropertyResource
                 ? JiraFailure.storeUnavailable(reason).asAppMessage() : .storeUnavailable(reason)
+        case is NIOTooManyBytesError:
+            failure = JiraFailure(
+                .contentTooLarge, message: "The request body is too large.",
+                explanation:
+                    "The request body is longer than this resource reads (the UPM install request, for one, is a small JSON object)."
+            )
         default:
             context.logger.error("Unexpected error: \(error)", metadata: ["request.id": "\(builder.requestId)"])
             failure = JiraFailure(
@@ -128,11 +134,13 @@ struct UnderstudyResponder: HTTPResponder {
             return builder.failure(.storeUnavailable(reason))
         } catch let error as SiteStoreError {
             return builder.failure(JiraFailure(.badRequest, message: "\(error)", explanation: "\(error)"))
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             return builder.failure(
                 JiraFailure(
                     .contentTooLarge, message: "The request body is too large.",
-                    explanation: "Snapshots are accepted up to \(ControlPlane.maximumSnapshotBytes) bytes."))
+                    explanation:
+                        "The control API reads snapshots of up to \(ControlPlane.maximumSnapshotBytes) bytes and other bodies of up to 1 MiB."
+                ))
         } catch {
             context.logger.error("Control request failed: \(error)", metadata: ["request.id": "\(builder.requestId)"])
             return builder.failure(
