@@ -212,6 +212,10 @@ struct OAuthFlowTests {
             #expect(denied.status == .found)
             #expect(Self.parameters(of: denied)["error"] == "access_denied")
             #expect(Self.parameters(of: denied)["state"] == "s-123")
+            let oversized = try await Self.consent(client, token: String(repeating: "x", count: 70_000))
+            #expect(oversized.status == .badRequest)
+            #expect(oversized.text.contains("Request too large"))
+            #expect(oversized.explanation == "The form is longer than 65536 bytes.")
         }
     }
 
