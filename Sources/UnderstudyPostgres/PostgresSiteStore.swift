@@ -211,7 +211,7 @@ public final class PostgresSiteStore: SiteStore {
 
     // MARK: Users and apps
 
-    static let userColumns =
+    private static let userColumns =
         "account_id, account_type, email_address, display_name, active, time_zone, locale, groups_json, api_token_hashes_json, legacy_properties_json, scoped_api_tokens_json"
     static let appColumns =
         "app_key, name, client_key, shared_secret, scopes_json, account_id, installation_json"
