@@ -25,8 +25,10 @@ public final class PostgresSiteStore: SiteStore {
     public static let operationTimeout: Duration = .seconds(3)
     /// How long loading, replacing or reading a whole site may take.
     static let bulkTimeout: Duration = .seconds(600)
-    /// How many pipelined connections carry the property statements.
-    static let pipelinedConnections = 2
+    /// How many pipelined connections carry the reads and the writes of properties.
+    static let pipelinedReaders = 2
+    static let pipelinedWriters = 1
+    static var pipelinedConnections: Int { pipelinedReaders + pipelinedWriters }
 
     private let client: PostgresClient
     private let pipeline: PostgresPipeline
@@ -61,7 +63,7 @@ public final class PostgresSiteStore: SiteStore {
         poolLogger.logLevel = max(logger.logLevel, .warning)
         let client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: poolLogger)
         let running = Task { await client.run() }
-        let pipeline = PostgresPipeline(connections: pipelinedConnections) {
+        let pipeline = PostgresPipeline(readers: pipelinedReaders, writers: pipelinedWriters) {
             try await location.openPipelined(
                 statements: PostgresPropertyTable.statements + lookupStatements, statementTimeout: operationTimeout)
         }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 import Testing
 import UnderstudyCore
 
@@ -134,6 +135,7 @@ struct PostgresPipelineTests {
         for number in 0..<4 {
             _ = try await store.setUserProperty(
                 accountId: owner, key: "k\(number)", value: PropertyValue(storedJSONText: "{\"n\":\(number)}"))
+            _ = try await store.userProperty(accountId: owner, key: "k\(number)")
         }
         let killed = try await TestPostgres.administer(
             url,
@@ -176,8 +178,45 @@ struct PostgresPipelineTests {
             }
         }
         #expect(written == 20)
-        #expect(unavailable <= PostgresSiteStore.pipelinedConnections, "a write is not sent twice")
+        #expect(unavailable <= PostgresSiteStore.pipelinedWriters, "a write is not sent twice")
         #expect(try await store.userProperty(accountId: owner, key: "w")?.jsonText == "19")
+        try await store.close()
+    }
+
+    @Test("A write waiting for a row lock holds up no read: reads and writes go on connections of their own")
+    func writeWaitingForALock() async throws {
+        let (url, drop) = try await TestPostgres.freshDatabase()
+        defer { Task { await drop() } }
+        let store = try await PostgresSiteStore.open(url: url)
+        try await store.load(Fixture.site)
+        let owner = Fixture.bob.accountId
+        let components = try #require(URLComponents(string: url))
+        let holder = try await PostgresConnection.connect(
+            configuration: PostgresConnection.Configuration(
+                host: try #require(components.host), port: components.port ?? 5432,
+                username: try #require(components.user), password: components.password,
+                database: String(components.path.dropFirst()), tls: .disable),
+            id: 1, logger: Logger(label: "test.lock"))
+        let logger = Logger(label: "test.lock")
+        try await holder.query("BEGIN", logger: logger)
+        try await holder.query(
+            "UPDATE user_properties SET value_json = '{\"held\":true}' WHERE account_id = \(owner) AND property_key = 'tour'",
+            logger: logger)
+
+        let written = Mutex(false)
+        let write = Task {
+            defer { written.withLock { $0 = true } }
+            return try await store.setUserProperty(
+                accountId: owner, key: "tour", value: PropertyValue(storedJSONText: "{\"step\":2}"))
+        }
+        for _ in 0..<20 {
+            #expect(try await store.userProperty(accountId: owner, key: "tour")?.jsonText == "{\"step\":1}")
+        }
+        #expect(!written.withLock { $0 }, "the write still waits for the lock while the reads were answered")
+        try await holder.query("COMMIT", logger: logger)
+        #expect(try await write.value == .updated)
+        #expect(try await store.userProperty(accountId: owner, key: "tour")?.jsonText == "{\"step\":2}")
+        try await holder.close()
         try await store.close()
     }
 }

@@ -1,24 +1,27 @@
 import NIOCore
 import Synchronization
 
-/// A few pipelined connections that the hot statements share, taken in turn; each opens on first
-/// use and again after it failed. Requests never wait for a free connection: a statement joins its
-/// connection's pipeline at once.
+/// A few pipelined connections that the hot statements share; each opens on first use and again
+/// after it failed. Requests never wait for a free connection: a statement joins its connection's
+/// pipeline at once. Reads and writes go on connections of their own, taken in turn: a connection
+/// answers in order, so a write waiting for a row lock (held by a site load through another server,
+/// say) must not hold up the reads queued behind it — reads never wait for locks.
 final class PostgresPipeline: Sendable {
     typealias Opener = @Sendable () async throws -> PostgresPipelineConnection
 
-    private let lanes: [Lane]
-    private let turn = Atomic<Int>(0)
+    private let readers: Lanes
+    private let writers: Lanes
 
-    init(connections: Int, open: @escaping Opener) {
-        lanes = (0..<max(1, connections)).map { _ in Lane(open: open) }
+    init(readers: Int, writers: Int, open: @escaping Opener) {
+        self.readers = Lanes(count: readers, open: open)
+        self.writers = Lanes(count: writers, open: open)
     }
 
     /// Runs the statement on the next connection in turn. A read whose connection was lost before
     /// it was answered (ended by the server, say) is sent once more, on a new connection; a write
     /// is not, since it may have been done.
     func run(_ statement: PostgresStatement, _ parameters: [String]) async throws -> PostgresPipelineRows {
-        let lane = lanes[(turn.wrappingAdd(1, ordering: .relaxed).oldValue & Int.max) % lanes.count]
+        let lane = (statement.isRead ? readers : writers).next()
         do {
             return try await lane.connection().run(statement, parameters)
         } catch let error as PostgresPipelineError where statement.isRead {
@@ -28,7 +31,19 @@ final class PostgresPipeline: Sendable {
     }
 
     func close() async {
-        for lane in lanes { await lane.close() }
+        for lane in readers.all + writers.all { await lane.close() }
+    }
+
+    /// Connections taken in turn.
+    private final class Lanes: Sendable {
+        let all: [Lane]
+        private let turn = Atomic<Int>(0)
+
+        init(count: Int, open: @escaping Opener) {
+            all = (0..<max(1, count)).map { _ in Lane(open: open) }
+        }
+
+        func next() -> Lane { all[(turn.wrappingAdd(1, ordering: .relaxed).oldValue & Int.max) % all.count] }
     }
 
     private final class Lane: Sendable {
