@@ -29,6 +29,16 @@ struct PostgresPipelineTests {
             statements: [double, divide, sleep, series], timeout: .seconds(2), backstop: backstop)
     }
 
+    /// Ends the store's pipelined connections from the server side; how many.
+    static func terminateStoreConnections(_ url: String) async throws -> Int? {
+        try await TestPostgres.administer(
+            url,
+            """
+            SELECT count(pg_terminate_backend(pid))::int FROM pg_stat_activity
+            WHERE application_name = 'understudy' AND datname = current_database()
+            """)
+    }
+
     @Test("A thousand statements in flight on one connection: each caller gets the answer to its own")
     func manyInFlight() async throws {
         let connection = try await Self.open()
@@ -137,12 +147,7 @@ struct PostgresPipelineTests {
                 accountId: owner, key: "k\(number)", value: PropertyValue(storedJSONText: "{\"n\":\(number)}"))
             _ = try await store.userProperty(accountId: owner, key: "k\(number)")
         }
-        let killed = try await TestPostgres.administer(
-            url,
-            """
-            SELECT count(pg_terminate_backend(pid))::int FROM pg_stat_activity
-            WHERE application_name = 'understudy' AND datname = current_database()
-            """)
+        let killed = try await Self.terminateStoreConnections(url)
         #expect(killed == PostgresSiteStore.pipelinedConnections)
         var unavailable = 0
         var served = 0
@@ -159,12 +164,7 @@ struct PostgresPipelineTests {
         }
         #expect(served == 20)
         #expect(unavailable == 0, "a read lost with its connection is sent again")
-        _ = try await TestPostgres.administer(
-            url,
-            """
-            SELECT count(pg_terminate_backend(pid))::int FROM pg_stat_activity
-            WHERE application_name = 'understudy' AND datname = current_database()
-            """)
+        _ = try await Self.terminateStoreConnections(url)
         var written = 0
         unavailable = 0
         while written < 20, ContinuousClock.now < deadline + .seconds(5) {
@@ -190,14 +190,8 @@ struct PostgresPipelineTests {
         let store = try await PostgresSiteStore.open(url: url)
         try await store.load(Fixture.site)
         let owner = Fixture.bob.accountId
-        let components = try #require(URLComponents(string: url))
-        let holder = try await PostgresConnection.connect(
-            configuration: PostgresConnection.Configuration(
-                host: try #require(components.host), port: components.port ?? 5432,
-                username: try #require(components.user), password: components.password,
-                database: String(components.path.dropFirst()), tls: .disable),
-            id: 1, logger: Logger(label: "test.lock"))
         let logger = Logger(label: "test.lock")
+        let holder = try await TestPostgres.connect(url, logger: logger)
         try await holder.query("BEGIN", logger: logger)
         try await holder.query(
             "UPDATE user_properties SET value_json = '{\"held\":true}' WHERE account_id = \(owner) AND property_key = 'tour'",

@@ -117,17 +117,22 @@ enum TestPostgres {
         return (fresh.string ?? url, drop)
     }
 
-    /// Runs one statement on its own connection to the database of `url`; the first column of its
-    /// first row, if it is an integer.
-    @discardableResult
-    static func administer(_ url: String, _ sql: String) async throws -> Int? {
+    /// A postgres-nio connection of its own to the database of `url`.
+    static func connect(_ url: String, logger: Logger) async throws -> PostgresConnection {
         guard let components = URLComponents(string: url), let host = components.host, let user = components.user
         else { throw CancellationError() }
         let configuration = PostgresConnection.Configuration(
             host: host, port: components.port ?? 5432, username: user, password: components.password,
             database: String(components.path.dropFirst()), tls: .disable)
+        return try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+    }
+
+    /// Runs one statement on its own connection to the database of `url`; the first column of its
+    /// first row, if it is an integer.
+    @discardableResult
+    static func administer(_ url: String, _ sql: String) async throws -> Int? {
         let logger = Logger(label: "test.postgres")
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        let connection = try await connect(url, logger: logger)
         defer { Task { try? await connection.close() } }
         var first: Int?
         for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) {
